@@ -1,0 +1,41 @@
+/** The import direction of STYLE.md, checked in `npm test`: inner rooms never import outer ones. */
+const layer = (from, allowed) => ({
+  name: `${from}-imports-inward-only`,
+  severity: 'error',
+  from: { path: `^src/${from}/` },
+  to: { path: '^src/', pathNot: [`^src/(${[from, ...allowed].join('|')})/`] },
+});
+
+module.exports = {
+  forbidden: [
+    layer('lib', []),
+    layer('errors', ['lib']),
+    layer('domain', ['lib', 'errors']),
+    layer('config', ['lib', 'errors', 'domain']),
+    layer('i18n', ['lib', 'errors', 'domain']),
+    layer('authenticators', ['lib', 'errors', 'domain', 'config']),
+    layer('policy', ['lib', 'errors', 'domain', 'config', 'authenticators']),
+    layer('flows', ['lib', 'errors', 'domain', 'config', 'authenticators', 'policy']),
+    layer('admin', ['lib', 'errors', 'domain', 'config', 'authenticators', 'policy']),
+    layer('persistence', ['lib', 'errors', 'domain']),
+    {
+      name: 'persistence-only-from-composition-root',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/persistence/', '^src/container\\.ts$'] },
+      to: { path: '^src/persistence/' },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'flows-know-no-http',
+      severity: 'error',
+      from: { path: '^src/(flows|policy|authenticators|domain)/' },
+      to: { path: 'node_modules/(koa|@koa|oidc-provider)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as foundation from './0001_foundation.js';
+
+/**
+ * Migrations are listed here rather than discovered on disk, so that they run the same from the
+ * TypeScript sources, the compiled build and inside Jest. Forward-only: append, never edit.
+ */
+const MIGRATIONS: Record<string, Pick<Knex.Migration, 'up' | 'down'>> = {
+  '0001_foundation': foundation,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = MIGRATIONS[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return migration as Knex.Migration;
+  },
+};

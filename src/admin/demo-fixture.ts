@@ -1,0 +1,30 @@
+import type { Fixture } from './fixture.js';
+
+export const DEMO_CLIENT_ID = 'guichet-demo';
+
+export const demoClientMetadata = (issuer: string) => ({
+  client_name: 'Guichet demo',
+  redirect_uris: [new URL('/demo/callback', issuer).href],
+  post_logout_redirect_uris: [new URL('/demo', issuer).href],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'none',
+});
+
+/** The demo data `npm start` seeds on an empty database; README lists these credentials. */
+export const DEMO_CREDENTIALS = [
+  { identifier: 'demo', password: 'Guichet-Demo-2026', note: 'subscriber code + password' },
+  { identifier: 'claire.martin', password: 'Martin-Claire-2026', note: 'English-speaking user' },
+] as const;
+
+export function demoFixture(issuer: string): Fixture {
+  return {
+    subscriptions: [{ identifier: 'ACME-001', name: 'ACME Industries' }],
+    accounts: [
+      { username: 'demo', subscription: 'ACME-001', userNumber: '01', status: 'active', familyName: 'Dupont', givenName: 'Jeanne', email: 'jeanne.dupont@example.com', emailVerified: true, locale: 'fr', roles: ['full'], profile: 'full', preferences: { defaultContract: 'CTR-0001' }, password: DEMO_CREDENTIALS[0].password, passwordMustChange: false },
+      { username: 'claire.martin', subscription: 'ACME-001', userNumber: '02', status: 'active', familyName: 'Martin', givenName: 'Claire', email: 'claire.martin@example.com', emailVerified: true, locale: 'en', roles: ['consultation'], profile: 'consultation', preferences: {}, password: DEMO_CREDENTIALS[1].password, passwordMustChange: false },
+      { username: 'suspendu', subscription: 'ACME-001', userNumber: '03', status: 'suspended', familyName: 'Bernard', emailVerified: false, locale: 'fr', roles: [], preferences: {}, password: 'Suspended-Account-2026', passwordMustChange: false },
+    ],
+    clients: [{ client_id: DEMO_CLIENT_ID, first_party: true, ...demoClientMetadata(issuer) }],
+  };
+}

@@ -1,0 +1,44 @@
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import type { ExpiringStore, Repositories } from './domain/ports.js';
+import type { Clock } from './lib/clock.js';
+import type { createPasswordAuthenticator } from './authenticators/password/password-authenticator.js';
+import { createFlowStore } from './flows/flow-store.js';
+import { securityHeaders } from './http/security-headers.js';
+import { healthRoutes } from './http/health-routes.js';
+import { staticFiles } from './http/static-files.js';
+import { errorRenderer } from './http/error-renderer.js';
+import { rememberLanguage } from './http/page-context.js';
+import { interactionRoutes } from './http/interaction-routes.js';
+import { demoRelyingParty } from './http/demo-relying-party.js';
+import { outageTo503 } from './http/outage-to-503.js';
+
+export interface AppDependencies {
+  config: Readonly<Config>;
+  provider: Provider;
+  repos: Repositories;
+  store: ExpiringStore;
+  password: ReturnType<typeof createPasswordAuthenticator>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The middleware order, as one list; oidc-provider's own routes come after all of it. */
+export function assembleApp(deps: AppDependencies): Provider {
+  const { config, provider, repos, store, logger } = deps;
+  const https = new URL(config.issuer).protocol === 'https:';
+  const interactions = interactionRoutes({ ...deps, flows: createFlowStore(store) });
+  const demo = demoRelyingParty({ issuer: config.issuer, store, fallback: config.defaultLocale, secure: https });
+
+  provider.use(securityHeaders({ https }));
+  provider.use(healthRoutes(repos, store));
+  provider.use(staticFiles());
+  provider.use(outageTo503(provider, logger, config.defaultLocale));
+  provider.use(rememberLanguage(https));
+  provider.use(errorRenderer(logger, config.defaultLocale));
+  provider.use(interactions.routes());
+  provider.use(interactions.allowedMethods());
+  provider.use(demo.routes());
+  return provider;
+}

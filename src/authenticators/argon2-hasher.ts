@@ -1,0 +1,31 @@
+import argon2 from 'argon2';
+import type { PasswordHasher } from '../domain/password-hasher.js';
+
+export interface Argon2Parameters {
+  memoryKiB: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/**
+ * argon2id (RFC 9106) on libuv's thread pool, never on the event loop.
+ * Floors per OWASP / ASVS 5.0 11.4.2: m ≥ 19456 KiB with t = 2, p = 1.
+ */
+export async function createArgon2Hasher(params: Argon2Parameters): Promise<PasswordHasher> {
+  const options = { type: argon2.argon2id as 2, memoryCost: params.memoryKiB, timeCost: params.timeCost, parallelism: params.parallelism };
+  const dummy = await argon2.hash('guichet-dummy-secret', options);
+  return {
+    hash: (secret) => argon2.hash(secret, options),
+    async verify(hash, secret) {
+      try {
+        return await argon2.verify(hash, secret);
+      } catch {
+        return false;
+      }
+    },
+    needsRehash: (hash) => argon2.needsRehash(hash, options),
+    async burn(secret) {
+      await argon2.verify(dummy, secret);
+    },
+  };
+}

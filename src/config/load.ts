@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { configSchema, DEV_SECRET_KEY, type Config } from './schema.js';
+
+/** Environment variable → configuration path. */
+const ENV_MAP: Record<string, string> = {
+  GUICHET_ISSUER: 'issuer',
+  HOST: 'host',
+  PORT: 'port',
+  GUICHET_TRUST_PROXY: 'trustProxy',
+  DATABASE_URL: 'databaseUrl',
+  REDIS_URL: 'redisUrl',
+  GUICHET_REDIS_PREFIX: 'redisPrefix',
+  GUICHET_DATA_DIR: 'dataDir',
+  GUICHET_SECRET_KEY: 'secretKey',
+  GUICHET_SEED_DEMO: 'seedDemo',
+  LOG_LEVEL: 'logLevel',
+  GUICHET_MAX_BODY_BYTES: 'maxBodyBytes',
+  GUICHET_PASSWORD_MEMORY_KIB: 'password.memoryKiB',
+  GUICHET_PASSWORD_TIME_COST: 'password.timeCost',
+  GUICHET_PASSWORD_PARALLELISM: 'password.parallelism',
+  GUICHET_CODE_TTL: 'ttl.authorizationCode',
+  GUICHET_ACCESS_TOKEN_TTL: 'ttl.accessToken',
+  GUICHET_REFRESH_TOKEN_TTL: 'ttl.refreshToken',
+  GUICHET_DEFAULT_LOCALE: 'defaultLocale',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function assign(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+const envName = (path: string): string => Object.entries(ENV_MAP).find(([, p]) => p === path)?.[0] ?? path;
+
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const key = Buffer.from(config.secretKey, 'base64');
+  if (key.length !== 32) problems.push('GUICHET_SECRET_KEY: must be 32 bytes encoded in base64 (openssl rand -base64 32)');
+  const issuer = new URL(config.issuer);
+  if (issuer.search || issuer.hash) problems.push('GUICHET_ISSUER: must not carry a query or fragment');
+  return problems;
+}
+
+/** Reads the optional JSON file (GUICHET_CONFIG_FILE) then the environment, validates once, freezes. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Readonly<Config> {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  if (env.GUICHET_CONFIG_FILE) {
+    try {
+      Object.assign(raw, JSON.parse(readFileSync(env.GUICHET_CONFIG_FILE, 'utf8')));
+    } catch (e) {
+      problems.push(`GUICHET_CONFIG_FILE: cannot read ${env.GUICHET_CONFIG_FILE}: ${(e as Error).message}`);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_MAP)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') assign(raw, path, value);
+  }
+  for (const [path, value] of Object.entries(overrides)) assign(raw, path, value);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${envName(issue.path.join('.'))}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  problems.push(...crossFieldProblems(parsed.data));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(parsed.data);
+}
+
+/** Settings left at development values; main.ts prints them loudly. */
+export function productionWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.secretKey === DEV_SECRET_KEY) warnings.push('GUICHET_SECRET_KEY is the development key: every sealed secret is readable by anyone with the source');
+  if (!config.databaseUrl) warnings.push('DATABASE_URL is not set: using the embedded PGlite database (single process only)');
+  if (!config.redisUrl) warnings.push('REDIS_URL is not set: using the in-memory store (single process, lost on restart)');
+  if (new URL(config.issuer).protocol !== 'https:') warnings.push('GUICHET_ISSUER is not https: cookies are not Secure');
+  return warnings;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+

@@ -1,0 +1,84 @@
+import type { Account, NewAccount, Subscription, Identifier } from './account.js';
+import type { AuditEvent, StoredAuditEvent } from './audit.js';
+import type { ClientRecord } from './client.js';
+import type { CredentialKind, SecretCredential } from './credential.js';
+
+export interface SubscriptionRepository {
+  create(input: { identifier: string; name: string }): Promise<Subscription>;
+  findByIdentifier(identifier: string): Promise<Subscription | null>;
+  findById(id: string): Promise<Subscription | null>;
+}
+
+export interface AccountRepository {
+  create(input: NewAccount): Promise<Account>;
+  findById(id: string): Promise<Account | null>;
+  findByIdentifier(identifier: Identifier): Promise<Account | null>;
+  setStatus(id: string, status: Account['status']): Promise<void>;
+  list(limit: number): Promise<Account[]>;
+}
+
+export interface CredentialRepository {
+  find(accountId: string, kind: CredentialKind): Promise<SecretCredential | null>;
+  /** Creates or replaces the account's credential of that kind, resetting its counters. */
+  upsert(input: { accountId: string; kind: CredentialKind; secretHash: string; setAt: Date; mustChange: boolean; expiresAt: Date | null }): Promise<SecretCredential>;
+  replaceHash(id: string, secretHash: string): Promise<void>;
+  recordSuccess(id: string, at: Date): Promise<void>;
+}
+
+export interface ClientRepository {
+  find(clientId: string): Promise<ClientRecord | null>;
+  list(): Promise<ClientRecord[]>;
+  save(input: { clientId: string; metadata: Record<string, unknown>; firstParty: boolean }): Promise<ClientRecord>;
+  remove(clientId: string): Promise<boolean>;
+}
+
+/** A key the provider signs with, or a cookie key; the private material is sealed at rest. */
+export interface ProviderKey {
+  id: string;
+  use: 'sig' | 'cookie';
+  alg: string;
+  material: string;
+  createdAt: Date;
+}
+
+export interface KeyRepository {
+  list(use: ProviderKey['use']): Promise<ProviderKey[]>;
+  /** Inserts unless a key with that id exists (two processes starting together keep the first). */
+  insertIfAbsent(key: Omit<ProviderKey, 'createdAt'>): Promise<void>;
+}
+
+export interface AuditLog {
+  record(event: AuditEvent): Promise<void>;
+  list(filter: { accountId?: string; action?: string; limit?: number }): Promise<StoredAuditEvent[]>;
+}
+
+/**
+ * The expiring key-value store behind oidc-provider's models, flows, counters and replay guards.
+ * Redis in production, an in-memory map for a first run; one contract test suite runs on both.
+ */
+export interface ExpiringStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  /** Sets only when the key is absent; true when this call set it. Atomic. */
+  setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean>;
+  delete(...keys: string[]): Promise<void>;
+  /** Adds a member to a set and makes the set live at least ttlSeconds. */
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
+  members(key: string): Promise<string[]>;
+  /** Atomically increments a counter, starting its TTL at the first increment. */
+  increment(key: string, ttlSeconds: number): Promise<number>;
+  ttl(key: string): Promise<number | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Repositories {
+  subscriptions: SubscriptionRepository;
+  accounts: AccountRepository;
+  credentials: CredentialRepository;
+  clients: ClientRepository;
+  keys: KeyRepository;
+  audit: AuditLog;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

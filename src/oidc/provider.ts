@@ -1,0 +1,83 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/schema.js';
+import type { ExpiringStore, Repositories } from '../domain/ports.js';
+import { createAdapterFactory } from './adapter.js';
+import { accountClaims, CLAIMS_BY_SCOPE } from './account-claims.js';
+import type { ProviderKeys } from './keys.js';
+import type { PageRenderers } from './pages.js';
+
+export interface ProviderDependencies {
+  config: Readonly<Config>;
+  repos: Repositories;
+  store: ExpiringStore;
+  keys: ProviderKeys;
+  pages: PageRenderers;
+}
+
+/**
+ * oidc-provider set up for production: code flow only, PKCE S256 for every client (ASVS-33),
+ * 60-second single-use codes (ASVS-31), refresh tokens with rotation, RP-initiated logout, `iss`
+ * in authorization responses (RFC 9207), keys and cookie keys from Postgres, storage from the
+ * ExpiringStore, Guichet's own pages for interactions, errors and logout.
+ */
+export function createProvider(deps: ProviderDependencies): Provider {
+  const { config, repos, store, keys, pages } = deps;
+  const https = new URL(config.issuer).protocol === 'https:';
+  const cookiePrefix = https ? '__Host-' : '';
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(store, repos.clients),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      names: { session: `${cookiePrefix}guichet_session`, interaction: `${cookiePrefix}guichet_interaction`, resume: `${cookiePrefix}guichet_resume` },
+      long: { httpOnly: true, sameSite: 'lax', secure: https, signed: true },
+      short: { httpOnly: true, sameSite: 'lax', secure: https, signed: true },
+    },
+    scopes: ['openid', 'profile', 'email', 'offline_access', 'guichet'],
+    claims: { ...CLAIMS_BY_SCOPE, openid: ['sub'], acr: null, amr: null, auth_time: null } as unknown as Configuration['claims'],
+    acrValues: [config.acr.simple, config.acr.sca, config.acr.scaPhr],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      clientCredentials: { enabled: true },
+      claimsParameter: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: pages.logout, postLogoutSuccessSource: pages.loggedOut },
+    },
+    ttl: {
+      AuthorizationCode: config.ttl.authorizationCode,
+      AccessToken: config.ttl.accessToken,
+      ClientCredentials: config.ttl.accessToken,
+      IdToken: config.ttl.idToken,
+      RefreshToken: config.ttl.refreshToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.refreshToken,
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: pages.error,
+    async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
+      const account = await repos.accounts.findById(sub);
+      // A suspended account keeps no live access: refresh and userinfo fail from the next call on.
+      if (!account || account.status === 'suspended') return undefined;
+      const subscription = account.subscriptionId ? await repos.subscriptions.findById(account.subscriptionId) : null;
+      return { accountId: sub, claims: async () => accountClaims(account, subscription) as { sub: string } };
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  return provider;
+}

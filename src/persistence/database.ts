@@ -1,0 +1,20 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import { migrationSource } from '../../migrations/index.js';
+
+/** Postgres when a URL is given, else the embedded PGlite in `dataDir/pg` (one process only). */
+export function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Knex {
+  if (options.databaseUrl) {
+    return knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 10 } });
+  }
+  const folder = resolve(options.dataDir, 'pg');
+  mkdirSync(folder, { recursive: true });
+  return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { filename: folder } } as Knex.Config);
+}
+
+export async function migrate(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}

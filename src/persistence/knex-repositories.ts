@@ -1,0 +1,164 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/random.js';
+import type { Repositories } from '../domain/ports.js';
+import { asDate, asJson, toAccount, toClient, toCredential, toSubscription } from './rows.js';
+
+const json = (v: unknown): string => JSON.stringify(v);
+
+/** The Postgres side of the domain ports (PostgreSQL 15 and PGlite alike). */
+export function createKnexRepositories(db: Knex, clock: Clock): Repositories {
+  return {
+    subscriptions: {
+      async create({ identifier, name }) {
+        const [row] = await db('subscriptions').insert({ id: newId(), identifier, name }).returning('*');
+        return toSubscription(row);
+      },
+      async findByIdentifier(identifier) {
+        const row = await db('subscriptions').where({ identifier }).first();
+        return row ? toSubscription(row) : null;
+      },
+      async findById(id) {
+        const row = await db('subscriptions').where({ id }).first();
+        return row ? toSubscription(row) : null;
+      },
+    },
+    accounts: {
+      async create(input) {
+        const now = clock.now();
+        const [row] = await db('accounts')
+          .insert({
+            id: newId(),
+            subscription_id: input.subscriptionId ?? null,
+            username: input.username ?? null,
+            user_number: input.userNumber ?? null,
+            status: input.status ?? 'active',
+            family_name: input.familyName ?? null,
+            given_name: input.givenName ?? null,
+            email: input.email ?? null,
+            email_verified: input.emailVerified ?? false,
+            locale: input.locale ?? 'fr',
+            roles: json(input.roles ?? []),
+            profile: input.profile ?? null,
+            preferences: json(input.preferences ?? {}),
+            created_at: now,
+            updated_at: now,
+          })
+          .returning('*');
+        return toAccount(row);
+      },
+      async findById(id) {
+        const row = await db('accounts').where({ id }).first();
+        return row ? toAccount(row) : null;
+      },
+      async findByIdentifier(identifier) {
+        const row =
+          identifier.scheme === 'username'
+            ? await db('accounts').whereRaw('lower(username) = lower(?)', [identifier.username]).first()
+            : await db('accounts')
+                .join('subscriptions', 'subscriptions.id', 'accounts.subscription_id')
+                .where('subscriptions.identifier', identifier.subscription)
+                .andWhere('accounts.user_number', identifier.userNumber)
+                .first('accounts.*');
+        return row ? toAccount(row) : null;
+      },
+      async setStatus(id, status) {
+        await db('accounts').where({ id }).update({ status, updated_at: clock.now() });
+      },
+      async list(limit) {
+        const rows = await db('accounts').orderBy('created_at').limit(limit);
+        return rows.map(toAccount);
+      },
+    },
+    credentials: {
+      async find(accountId, kind) {
+        const row = await db('credentials').where({ account_id: accountId, kind }).first();
+        return row ? toCredential(row) : null;
+      },
+      async upsert({ accountId, kind, secretHash, setAt, mustChange, expiresAt }) {
+        const [row] = await db('credentials')
+          .insert({ id: newId(), account_id: accountId, kind, secret_hash: secretHash, set_at: setAt, must_change: mustChange, expires_at: expiresAt, failed_count: 0, blocked_at: null })
+          .onConflict(db.raw(`(account_id, kind) where kind in ('password','pin')`) as unknown as string)
+          .merge(['secret_hash', 'set_at', 'must_change', 'expires_at', 'failed_count', 'blocked_at'])
+          .returning('*');
+        return toCredential(row);
+      },
+      async replaceHash(id, secretHash) {
+        await db('credentials').where({ id }).update({ secret_hash: secretHash });
+      },
+      async recordSuccess(id, at) {
+        await db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0 });
+      },
+    },
+    clients: {
+      async find(clientId) {
+        const row = await db('oidc_clients').where({ client_id: clientId }).first();
+        return row ? toClient(row) : null;
+      },
+      async list() {
+        return (await db('oidc_clients').orderBy('client_id')).map(toClient);
+      },
+      async save({ clientId, metadata, firstParty }) {
+        const [row] = await db('oidc_clients')
+          .insert({ client_id: clientId, metadata: json(metadata), first_party: firstParty, created_at: clock.now() })
+          .onConflict('client_id')
+          .merge(['metadata', 'first_party'])
+          .returning('*');
+        return toClient(row);
+      },
+      async remove(clientId) {
+        return (await db('oidc_clients').where({ client_id: clientId }).delete()) > 0;
+      },
+    },
+    keys: {
+      async list(use) {
+        const rows = await db('provider_keys').where({ use }).orderBy('created_at').orderBy('id');
+        return rows.map((r: Record<string, any>) => ({ id: r.id, use: r.use, alg: r.alg, material: r.material, createdAt: asDate(r.created_at) }));
+      },
+      async insertIfAbsent(key) {
+        await db('provider_keys').insert({ id: key.id, use: key.use, alg: key.alg, material: key.material, created_at: clock.now() }).onConflict('id').ignore();
+      },
+    },
+    audit: {
+      async record(event) {
+        await db('audit_events').insert({
+          at: clock.now(),
+          action: event.action,
+          result: event.result,
+          actor: event.actor ?? null,
+          account_id: event.accountId ?? null,
+          client_id: event.clientId ?? null,
+          ip: event.ip ?? null,
+          user_agent: event.userAgent ?? null,
+          reason: event.reason ?? null,
+          details: json(event.details ?? {}),
+        });
+      },
+      async list({ accountId, action, limit = 100 }) {
+        const q = db('audit_events').orderBy('id', 'desc').limit(limit);
+        if (accountId) q.where({ account_id: accountId });
+        if (action) q.where({ action });
+        const rows = await q;
+        return rows.map((r: Record<string, any>) => ({
+          id: Number(r.id),
+          at: asDate(r.at),
+          action: r.action,
+          result: r.result,
+          actor: r.actor,
+          accountId: r.account_id,
+          clientId: r.client_id,
+          ip: r.ip,
+          userAgent: r.user_agent,
+          reason: r.reason,
+          details: asJson<Record<string, unknown>>(r.details),
+        }));
+      },
+    },
+    async ping() {
+      await db.raw('select 1');
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

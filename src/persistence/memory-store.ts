@@ -1,0 +1,78 @@
+import type { Clock } from '../lib/clock.js';
+import type { ExpiringStore } from '../domain/ports.js';
+
+interface Entry {
+  value: string | Set<string> | number;
+  expiresAt: number | null;
+}
+
+/**
+ * The embedded store for a first run: the ExpiringStore contract in one process's memory.
+ * Expiry follows the injected clock, so tests move time instead of waiting.
+ */
+export function createMemoryStore(clock: Clock): ExpiringStore {
+  const entries = new Map<string, Entry>();
+  const now = () => clock.now().getTime();
+  const live = (key: string): Entry | undefined => {
+    const entry = entries.get(key);
+    if (entry && entry.expiresAt !== null && entry.expiresAt <= now()) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  const expiry = (ttlSeconds?: number) => (ttlSeconds && ttlSeconds > 0 ? now() + Math.ceil(ttlSeconds) * 1000 : null);
+
+  return {
+    async get(key) {
+      const entry = live(key);
+      if (entry === undefined) return null;
+      if (typeof entry.value !== 'string') throw new Error(`WRONGTYPE ${key} is not a string`);
+      return entry.value;
+    },
+    async set(key, value, ttlSeconds) {
+      entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
+    },
+    async setIfAbsent(key, value, ttlSeconds) {
+      if (live(key)) return false;
+      entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
+      return true;
+    },
+    async delete(...keys) {
+      for (const key of keys) entries.delete(key);
+    },
+    async addToSet(key, member, ttlSeconds) {
+      const entry = live(key);
+      const wanted = expiry(ttlSeconds)!;
+      if (entry && entry.value instanceof Set) {
+        entry.value.add(member);
+        if (entry.expiresAt !== null && entry.expiresAt < wanted) entry.expiresAt = wanted;
+      } else {
+        entries.set(key, { value: new Set([member]), expiresAt: wanted });
+      }
+    },
+    async members(key) {
+      const entry = live(key);
+      return entry && entry.value instanceof Set ? [...entry.value] : [];
+    },
+    async increment(key, ttlSeconds) {
+      const entry = live(key);
+      if (entry && typeof entry.value === 'number') return ++entry.value;
+      if (entry && typeof entry.value === 'string') {
+        entry.value = Number(entry.value) + 1;
+        return entry.value;
+      }
+      entries.set(key, { value: 1, expiresAt: expiry(ttlSeconds) });
+      return 1;
+    },
+    async ttl(key) {
+      const entry = live(key);
+      if (!entry || entry.expiresAt === null) return null;
+      return Math.ceil((entry.expiresAt - now()) / 1000);
+    },
+    async ping() {},
+    async close() {
+      entries.clear();
+    },
+  };
+}
