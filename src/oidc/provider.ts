@@ -31,13 +31,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
     cookies: {
       keys: keys.cookieKeys,
       names: { session: `${cookiePrefix}guichet_session`, interaction: `${cookiePrefix}guichet_interaction`, resume: `${cookiePrefix}guichet_resume` },
-      long: { httpOnly: true, sameSite: 'lax', secure: https, signed: true },
+      // The session cookie must cross sites for POSTed authorization requests (OIDC Core §3.1.2.1);
+      // SameSite=None needs Secure, so plain-http development keeps Lax and GET only.
+      long: { httpOnly: true, sameSite: https ? 'none' : 'lax', secure: https, signed: true },
       short: { httpOnly: true, sameSite: 'lax', secure: https, signed: true },
     },
     scopes: ['openid', 'profile', 'email', 'offline_access', 'guichet'],
-    claims: { ...CLAIMS_BY_SCOPE, openid: ['sub'], acr: null, amr: null, auth_time: null } as unknown as Configuration['claims'],
+    claims: { ...CLAIMS_BY_SCOPE, openid: ['sub', 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
     acrValues: [config.acr.simple, config.acr.sca, config.acr.scaPhr],
     responseTypes: ['code'],
+    enableHttpPostMethods: https,
     pkce: { required: () => true },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -68,6 +71,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     rotateRefreshToken: true,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: pages.error,
+    loadExistingGrant: (ctx) => loadOrImplyGrant(ctx, repos),
     async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
       const account = await repos.accounts.findById(sub);
       // A suspended account keeps no live access: refresh and userinfo fail from the next call on.
@@ -80,4 +84,27 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   return provider;
+}
+
+/**
+ * The grant a session holds for the client, or, for first-party clients (consent is implied by the
+ * contract between the bank and its own apps), a new one covering what is asked. A revoked grant
+ * (for example after refresh-token reuse) is replaced the same way, never resurrected.
+ */
+async function loadOrImplyGrant(ctx: KoaContextWithOIDC, repos: Repositories) {
+  const { oidc } = ctx;
+  const clientId = oidc.client!.clientId;
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(clientId);
+  if (grantId) {
+    const existing = await oidc.provider.Grant.find(grantId);
+    if (existing) return existing;
+  }
+  const accountId = oidc.session?.accountId;
+  if (!accountId || !(await repos.clients.find(clientId))?.firstParty) return undefined;
+  const grant = new oidc.provider.Grant({ clientId, accountId });
+  grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
+  const claims = [...oidc.requestParamClaims].filter((c) => c !== undefined);
+  if (claims.length > 0) grant.addOIDCClaims(claims);
+  await grant.save();
+  return grant;
 }
