@@ -14,7 +14,20 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
   return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { filename: folder } } as Knex.Config);
 }
 
-export async function migrate(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+/**
+ * Applies pending migrations. Several processes starting together race for knex's lock (or to
+ * create its tables): the losers wait and retry, then find nothing left to do.
+ */
+export async function migrate(db: Knex, attempts = 40): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+      return applied;
+    } catch (e) {
+      const message = (e as Error).message ?? '';
+      const racing = (e as Error).name === 'MigrationLocked' || /already locked|already exists|duplicate key/i.test(message);
+      if (!racing || attempt >= attempts) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
