@@ -61,6 +61,16 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
   };
 }
 
+/** Applies pending migrations and names them (none when up to date): what `guichet migrate` reports. */
+export async function migrateDatabase(config: Readonly<Config>): Promise<string[]> {
+  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await migrate(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
 export interface ServerContainer extends Container {
   provider: Provider;
 }

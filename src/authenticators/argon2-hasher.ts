@@ -23,9 +23,22 @@ export async function createArgon2Hasher(params: Argon2Parameters): Promise<Pass
         return false;
       }
     },
-    needsRehash: (hash) => argon2.needsRehash(hash, options),
+    needsRehash: (hash) => !hash.startsWith('$argon2id$') || weakerThan(hash, options),
     async burn(secret) {
       await argon2.verify(dummy, secret);
     },
   };
+}
+
+/**
+ * True when any parameter of the stored hash is below the configured one. Parameters are read by
+ * name (their order differs between versions); a stronger stored hash is left alone.
+ */
+function weakerThan(hash: string, wanted: { memoryCost: number; timeCost: number; parallelism: number }): boolean {
+  const params = Object.fromEntries((hash.split('$')[3] ?? '').split(',').map((kv) => kv.split('=') as [string, string]));
+  const m = Number(params.m);
+  const t = Number(params.t);
+  const p = Number(params.p);
+  if (![m, t, p].every(Number.isFinite)) return true;
+  return m < wanted.memoryCost || t < wanted.timeCost || p < wanted.parallelism;
 }

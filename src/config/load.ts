@@ -44,12 +44,11 @@ function assign(target: Record<string, unknown>, path: string, value: unknown): 
 
 const envName = (path: string): string => Object.entries(ENV_MAP).find(([, p]) => p === path)?.[0] ?? path;
 
+/** Named checks across settings, run once the schema passes. */
 function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
-  const key = Buffer.from(config.secretKey, 'base64');
-  if (key.length !== 32) problems.push('GUICHET_SECRET_KEY: must be 32 bytes encoded in base64 (openssl rand -base64 32)');
-  const issuer = new URL(config.issuer);
-  if (issuer.search || issuer.hash) problems.push('GUICHET_ISSUER: must not carry a query or fragment');
+  if (config.ttl.flow < config.ttl.interaction) problems.push('ttl.flow: must be at least ttl.interaction, or an expired login cannot be restarted');
+  if (config.ttl.refreshToken < config.ttl.accessToken) problems.push('GUICHET_REFRESH_TOKEN_TTL: must be at least GUICHET_ACCESS_TOKEN_TTL');
   return problems;
 }
 

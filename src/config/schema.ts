@@ -15,7 +15,10 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
  */
 export const configSchema = z.object({
   /** Public URL of the provider; the `iss` of every token (OIDC Core §2). */
-  issuer: z.url().default('http://localhost:3000'),
+  issuer: z
+    .url()
+    .refine((v) => !URL.canParse(v) || (!new URL(v).search && !new URL(v).hash), 'must not carry a query or fragment')
+    .default('http://localhost:3000'),
   /** Address and port the HTTP server listens on. */
   host: z.string().default('0.0.0.0'),
   port: int(0, 65535).default(3000),
@@ -30,7 +33,10 @@ export const configSchema = z.object({
   /** Local folder for the embedded database. */
   dataDir: z.string().default('.guichet'),
   /** 32 bytes, base64: seals signing keys and other secrets read back (AES-256-GCM). */
-  secretKey: z.string().default(DEV_SECRET_KEY),
+  secretKey: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes encoded in base64 (openssl rand -base64 32)')
+    .default(DEV_SECRET_KEY),
   /** Seed the demo subscription, accounts and client at start when the database is empty. */
   seedDemo: bool.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

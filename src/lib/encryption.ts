@@ -16,10 +16,14 @@ export function createSecretBox(key: Buffer): SecretBox {
       return ['v1', iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
     },
     open(sealed) {
-      const [version, iv, body, tag] = sealed.split('.');
-      if (version !== 'v1' || !iv || !body || !tag) throw new Error('unrecognised sealed secret');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const parts = sealed.split('.');
+      const [version, iv = '', body = '', tag = ''] = parts;
+      const ivBytes = Buffer.from(iv, 'base64url');
+      const tagBytes = Buffer.from(tag, 'base64url');
+      // A full 16-byte tag only: Node would otherwise accept truncated tags (4 bytes = 2^32 forgery).
+      if (parts.length !== 4 || version !== 'v1' || ivBytes.length !== 12 || tagBytes.length !== 16) throw new Error('unrecognised sealed secret');
+      const decipher = createDecipheriv('aes-256-gcm', key, ivBytes, { authTagLength: 16 });
+      decipher.setAuthTag(tagBytes);
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     },
   };

@@ -49,13 +49,14 @@ export function createAdapterFactory(store: ExpiringStore, clients: ClientReposi
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const ttl = expiresIn && expiresIn > 0 ? expiresIn : undefined;
       const { grantId, uid, userCode } = payload;
-      if (grantId && GRANT_BOUND.has(this.model)) {
-        if (this.model !== 'Grant' && (await store.get(revokedGrant(grantId)))) {
-          throw new errors.InvalidGrant('grant was revoked');
-        }
-        await store.addToSet(grantIndex(grantId), key(this.model, id), ttl ?? REVOKED_TTL);
-      }
+      const bound = Boolean(grantId) && GRANT_BOUND.has(this.model);
+      if (bound) await store.addToSet(grantIndex(grantId!), key(this.model, id), ttl ?? REVOKED_TTL);
       await store.set(key(this.model, id), JSON.stringify(payload), ttl);
+      // Checked after writing: a revocation racing this write either sees the record or is seen here.
+      if (bound && this.model !== 'Grant' && (await store.get(revokedGrant(grantId!)))) {
+        await store.delete(key(this.model, id));
+        throw new errors.InvalidGrant('grant was revoked');
+      }
       if (uid) await store.set(key(`${this.model}:uid`, uid), id, ttl);
       if (userCode) await store.set(key(`${this.model}:userCode`, userCode), id, ttl);
     }

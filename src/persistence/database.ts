@@ -7,7 +7,8 @@ import { migrationSource } from '../../migrations/index.js';
 /** Postgres when a URL is given, else the embedded PGlite in `dataDir/pg` (one process only). */
 export function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Knex {
   if (options.databaseUrl) {
-    return knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 10 } });
+    // Fail fast while Postgres is unreachable (503) instead of queueing requests for a minute.
+    return knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 10 }, acquireConnectionTimeout: 3000 });
   }
   const folder = resolve(options.dataDir, 'pg');
   mkdirSync(folder, { recursive: true });

@@ -2,7 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import type { ExpiringStore } from '../domain/ports.js';
 
 interface Entry {
-  value: string | Set<string> | number;
+  value: string | Set<string>;
   expiresAt: number | null;
 }
 
@@ -57,12 +57,15 @@ export function createMemoryStore(clock: Clock): ExpiringStore {
     },
     async increment(key, ttlSeconds) {
       const entry = live(key);
-      if (entry && typeof entry.value === 'number') return ++entry.value;
+      // Counters are strings, as in Redis, so `get` reads them the same way on both stores.
       if (entry && typeof entry.value === 'string') {
-        entry.value = Number(entry.value) + 1;
-        return entry.value;
+        const next = Number(entry.value) + 1;
+        if (!Number.isInteger(next)) throw new Error(`ERR value of ${key} is not an integer`);
+        entry.value = String(next);
+        return next;
       }
-      entries.set(key, { value: 1, expiresAt: expiry(ttlSeconds) });
+      if (entry) throw new Error(`WRONGTYPE ${key} is not a counter`);
+      entries.set(key, { value: '1', expiresAt: expiry(ttlSeconds) });
       return 1;
     },
     async ttl(key) {

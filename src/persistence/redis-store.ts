@@ -10,9 +10,13 @@ export function createRedisStore(url: string, prefix: string): ExpiringStore & {
     keyPrefix: prefix,
     // Fail commands quickly during an outage (503) instead of queueing them; reconnect forever.
     maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
+    enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
+  });
+  // Queue commands only until the first connection; afterwards an outage fails fast (503).
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false;
   });
   client.on('error', () => {
     /* reported through readiness; ioredis reconnects by itself */

@@ -1,0 +1,28 @@
+import type { Config } from '../config/schema.js';
+import type { Container } from '../container.js';
+
+/** What a command prints: `text` for people, `json` (one document) with `--json`. */
+export interface Output {
+  text: string;
+  json: unknown;
+}
+
+/** What a command may use; the container is opened on first use, so `migrate` and usage errors never open it. */
+export interface Session {
+  config: Readonly<Config>;
+  container(): Promise<Container>;
+  /** The secret piped on stdin (`--password-stdin`); never taken from the arguments. */
+  readSecret(): Promise<string>;
+}
+
+export type Run = (session: Session) => Promise<Output>;
+
+export interface Command {
+  /** The words that call it: `migrate`, `client add`. */
+  name: string;
+  /** Arguments and options, as printed in the usage. */
+  synopsis: string;
+  summary: string;
+  /** Parses and checks the arguments (throwing UsageError) and returns the work to do. */
+  parse(args: string[]): Run;
+}

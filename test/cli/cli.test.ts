@@ -1,0 +1,233 @@
+import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createTestDatabase } from '../helpers/services.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let database: { url: string; drop(): Promise<void> };
+let sql: pg.Client;
+let scratch: string;
+/** Every byte the CLI printed in this file, to prove the stdin password never shows. */
+const transcript: string[] = [];
+
+/** Runs `guichet` as a child process, like an operator would, with stdin closed after `stdin`. */
+function guichet(args: string[], stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      transcript.push(stdout, stderr);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+const json = <T = any>(run: Run): T => {
+  if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
+};
+
+const query = async <T = any>(text: string, values: unknown[] = []): Promise<T[]> => (await sql.query(text, values)).rows as T[];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  scratch = await mkdtemp(join(tmpdir(), 'guichet-cli-'));
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await database?.drop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('guichet command', () => {
+  test('migrate applies the schema, then reports it up to date', async () => {
+    expect(json(await guichet(['migrate', '--json']))).toEqual({ applied: ['0001_foundation'] });
+    const again = await guichet(['migrate']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).toBe('database is up to date');
+  }, 30_000);
+
+  test('help prints the usage; bad usage exits 2 with the usage on stderr', async () => {
+    const [help, none, unknown, missing, passwordArgument, badUri, noSub] = await Promise.all([
+      guichet(['--help']),
+      guichet([]),
+      guichet(['frobnicate']),
+      guichet(['client', 'add', '--id', 'x']),
+      guichet(['account', 'add', '--username', 'eve', '--password', 'in-the-shell-history']),
+      guichet(['client', 'add', '--id', 'x', '--redirect-uri', 'https://rp.example/cb#frag']),
+      guichet(['account', 'add', '--subscription', 'ACME-001']),
+    ]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('guichet account set-password');
+    for (const run of [none, unknown, missing, passwordArgument, badUri, noSub]) {
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('Usage');
+    }
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(missing.stderr).toContain('--redirect-uri is required');
+    expect(passwordArgument.stderr).toContain("Unknown option '--password'");
+    expect(badUri.stderr).toContain('must not have a fragment');
+    expect(noSub.stderr).toContain('--subscription and --user-number go together');
+  }, 30_000);
+
+  test('seed loads fixtures/example.json, and a second seed creates nothing more', async () => {
+    expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toEqual({ file: 'fixtures/example.json', subscriptions: 2, accounts: 4, clients: 1 });
+    expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toMatchObject({ subscriptions: 0, accounts: 0 });
+    const [counts] = await query(`select (select count(*)::int from subscriptions) as s, (select count(*)::int from accounts) as a, (select count(*)::int from oidc_clients) as c`);
+    expect(counts).toEqual({ s: 2, a: 4, c: 1 });
+
+    const [bySubscription, byUsername] = await Promise.all([guichet(['account', 'show', 'ACME-001/01', '--json']), guichet(['account', 'show', 'paul.leroy', '--json'])]);
+    expect(json(bySubscription).account).toMatchObject({ subscription: 'ACME-001', userNumber: '01', familyName: 'Dupont', password: { mustChange: false, failedCount: 0, blocked: false } });
+    expect(json(byUsername).account).toMatchObject({ username: 'paul.leroy', userNumber: '02', password: { mustChange: true } });
+  }, 30_000);
+
+  test('docs/SEED.md shows fixtures/example.json as it is', async () => {
+    const doc = await readFile(join(ROOT, 'docs/SEED.md'), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(JSON.parse(example!)).toEqual(JSON.parse(await readFile(join(ROOT, 'fixtures/example.json'), 'utf8')));
+  });
+
+  test('an invalid fixture lists every problem with its path and changes nothing', async () => {
+    const file = join(scratch, 'bad.json');
+    await writeFile(file, JSON.stringify({ subscriptions: [{ identifier: 'X' }], accounts: [{ email: 'not-an-address' }], clients: [{ client_id: 'c', redirect_uris: [] }] }));
+    const [run, notJson] = await Promise.all([guichet(['seed', file]), guichet(['seed', join(scratch, 'absent.json')])]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('invalid fixture');
+    for (const path of ['subscriptions[0].name', 'accounts[0].email', 'accounts[0]: an account needs a username', 'clients[0].redirect_uris']) expect(run.stderr).toContain(path);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toContain('no such file');
+    expect((await query(`select count(*)::int as n from subscriptions where identifier = 'X'`))[0].n).toBe(0);
+  }, 30_000);
+
+  test('client add prints a confidential secret once; list never shows it; remove is audited', async () => {
+    const [confidential, publicClient] = await Promise.all([
+      guichet(['client', 'add', '--id', 'back-office', '--name', 'Back office', '--redirect-uri', 'https://bo.example/cb', '--redirect-uri', 'https://bo.example/cb2', '--post-logout-uri', 'https://bo.example/', '--grant', 'refresh_token', '--first-party', '--json']),
+      guichet(['client', 'add', '--id', 'mobile', '--redirect-uri', 'com.example.app:/callback', '--public', '--json']),
+    ]);
+    const added = json(confidential);
+    expect(added.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(added.client).toMatchObject({ clientId: 'back-office', public: false, firstParty: true, metadata: { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://bo.example/cb', 'https://bo.example/cb2'] } });
+    expect(JSON.stringify(added.client)).not.toContain(added.clientSecret);
+    expect(json(publicClient)).toMatchObject({ clientSecret: null, client: { public: true, metadata: { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] } } });
+    const [stored] = await query(`select metadata from oidc_clients where client_id = 'back-office'`);
+    expect(stored.metadata.client_secret).toBe(added.clientSecret);
+
+    const [list, textList, again] = await Promise.all([
+      guichet(['client', 'list', '--json']),
+      guichet(['client', 'list']),
+      guichet(['client', 'add', '--id', 'mobile', '--redirect-uri', 'https://x.example/cb']),
+    ]);
+    expect(json(list).clients.map((c: { clientId: string }) => c.clientId)).toEqual(['back-office', 'mobile', 'portal']);
+    for (const run of [list, textList]) {
+      expect(run.stdout).not.toContain(added.clientSecret);
+      expect(run.stdout).not.toContain('example-portal-secret');
+      expect(run.stdout).not.toContain('client_secret"');
+    }
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('client mobile exists');
+
+    const [removed, unknown] = await Promise.all([guichet(['client', 'remove', 'mobile', '--json']), guichet(['client', 'remove', 'nope'])]);
+    expect(json(removed)).toEqual({ removed: 'mobile' });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split('\n').at(-1)).toBe('guichet: no such client nope');
+    const events = await query(`select action, actor, client_id from audit_events where action like 'admin.client.%' and client_id <> 'portal' order by id`);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { action: 'admin.client.add', actor: 'cli', client_id: 'back-office' },
+        { action: 'admin.client.add', actor: 'cli', client_id: 'mobile' },
+        { action: 'admin.client.remove', actor: 'cli', client_id: 'mobile' },
+      ]),
+    );
+    expect(events).toHaveLength(3);
+  }, 45_000);
+
+  test('ASVS-42 administrative changes are audited without secrets', async () => {
+    const password = `Stdin-Only-${randomBytes(8).toString('hex')}`;
+    const replacement = `Replaced-${randomBytes(8).toString('hex')}`;
+    const added = json(
+      await guichet(
+        ['account', 'add', '--subscription', 'BOREAL-042', '--user-number', '8', '--username', 'anne.petit', '--email', 'anne.petit@boreal.example', '--family-name', 'Petit', '--given-name', 'Anne', '--locale', 'en', '--role', 'consultation', '--role', 'export', '--profile', 'consultation', '--password-stdin', '--must-change', '--json'],
+        `${password}\n`,
+      ),
+    ).account;
+    expect(added).toMatchObject({ username: 'anne.petit', subscription: 'BOREAL-042', userNumber: '8', status: 'active', roles: ['consultation', 'export'], locale: 'en', password: { mustChange: true, failedCount: 0, blocked: false } });
+
+    const [shown, shownText] = await Promise.all([guichet(['account', 'show', 'anne.petit', '--json']), guichet(['account', 'show', 'BOREAL-042/8'])]);
+    expect(json(shown).account.id).toBe(added.id);
+    expect(shownText.stdout).toContain('must change: yes');
+    const [credential] = await query(`select secret_hash from credentials where account_id = $1`, [added.id]);
+    expect(credential.secret_hash).toMatch(/^\$argon2id\$/);
+    for (const run of [shown, shownText]) {
+      expect(run.stdout).not.toContain(credential.secret_hash);
+      expect(run.stdout).not.toContain('argon2');
+      expect(run.stdout).not.toMatch(/hash/i);
+    }
+
+    const reset = json(await guichet(['account', 'set-password', 'BOREAL-042/8', '--password-stdin', '--json'], replacement));
+    expect(reset.account.password).toMatchObject({ mustChange: false });
+    const [after] = await query(`select secret_hash from credentials where account_id = $1`, [added.id]);
+    expect(after.secret_hash).not.toBe(credential.secret_hash);
+
+    expect(json(await guichet(['account', 'suspend', 'anne.petit', '--json'])).account.status).toBe('suspended');
+    expect((await query(`select status from accounts where id = $1`, [added.id]))[0].status).toBe('suspended');
+    expect(json(await guichet(['account', 'unsuspend', 'anne.petit', '--json'])).account.status).toBe('active');
+    expect((await query(`select status from accounts where id = $1`, [added.id]))[0].status).toBe('active');
+
+    const events = await query(`select action, actor, details from audit_events where account_id = $1 order by id`, [added.id]);
+    expect(events).toEqual([
+      { action: 'admin.account.add', actor: 'cli', details: {} },
+      { action: 'admin.password.set', actor: 'cli', details: { mustChange: true } },
+      { action: 'admin.password.set', actor: 'cli', details: { mustChange: false } },
+      { action: 'admin.account.suspend', actor: 'cli', details: { status: 'suspended' } },
+      { action: 'admin.account.status', actor: 'cli', details: { status: 'active' } },
+    ]);
+
+    const audit = JSON.stringify(await query(`select * from audit_events`));
+    for (const secret of [password, replacement]) {
+      expect(transcript.join('\n')).not.toContain(secret);
+      expect(audit).not.toContain(secret);
+    }
+  }, 45_000);
+
+  test('an unknown account exits 1 with "no such account", without a stack trace', async () => {
+    const runs = await Promise.all([
+      guichet(['account', 'show', 'nobody']),
+      guichet(['account', 'suspend', 'ACME-001/99']),
+      guichet(['account', 'set-password', 'nobody', '--password-stdin'], 'Whatever-2026\n'),
+      guichet(['account', 'show', 'nobody', '--json']),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('no such account');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(runs[0]!.stdout).toBe('');
+    expect(JSON.parse(runs[3]!.stdout)).toEqual({ error: { code: 'not_found', message: 'no such account nobody' } });
+  }, 30_000);
+});
