@@ -15,8 +15,9 @@ module.exports = {
     layer('i18n', ['lib', 'errors', 'domain']),
     layer('authenticators', ['lib', 'errors', 'domain', 'config']),
     layer('policy', ['lib', 'errors', 'domain', 'config', 'authenticators']),
-    layer('flows', ['lib', 'errors', 'domain', 'config', 'authenticators', 'policy']),
-    layer('admin', ['lib', 'errors', 'domain', 'config', 'authenticators', 'policy']),
+    layer('flows', ['lib', 'errors', 'domain', 'config', 'i18n', 'authenticators', 'policy']),
+    layer('mail', ['lib', 'errors', 'domain']),
+    layer('admin', ['lib', 'errors', 'domain', 'config', 'i18n', 'authenticators', 'policy']),
     layer('persistence', ['lib', 'errors', 'domain']),
     {
       name: 'persistence-only-from-composition-root',

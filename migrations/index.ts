@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as foundation from './0001_foundation.js';
+import * as credentialBlocks from './0002_credential_blocks.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that they run the same from the
@@ -7,6 +8,7 @@ import * as foundation from './0001_foundation.js';
  */
 const MIGRATIONS: Record<string, Pick<Knex.Migration, 'up' | 'down'>> = {
   '0001_foundation': foundation,
+  '0002_credential_blocks': credentialBlocks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { ExpiringStore, Repositories } from './domain/ports.js';
 import type { Clock } from './lib/clock.js';
-import type { createPasswordAuthenticator } from './authenticators/password/password-authenticator.js';
+import type { FirstFactorDependencies } from './flows/first-factor.js';
+import type { ForgotIdentifier } from './flows/forgot-identifier.js';
+import type { AbuseGuard } from './policy/abuse-guard.js';
+import type { Captcha } from './policy/captcha.js';
 import { createFlowStore } from './flows/flow-store.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -19,7 +22,10 @@ export interface AppDependencies {
   provider: Provider;
   repos: Repositories;
   store: ExpiringStore;
-  password: ReturnType<typeof createPasswordAuthenticator>;
+  firstFactor: FirstFactorDependencies;
+  abuse: AbuseGuard;
+  captcha: Captcha;
+  forgotIdentifier: ForgotIdentifier;
   clock: Clock;
   logger: Logger;
 }

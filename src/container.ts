@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.js';
-import type { ExpiringStore, Repositories } from './domain/ports.js';
+import type { CaptchaSource, ExpiringStore, Mailer, Repositories } from './domain/ports.js';
 import type { PasswordHasher } from './domain/password-hasher.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -12,6 +12,16 @@ import { createRedisStore } from './persistence/redis-store.js';
 import { createMemoryStore } from './persistence/memory-store.js';
 import { createArgon2Hasher } from './authenticators/argon2-hasher.js';
 import { createPasswordAuthenticator } from './authenticators/password/password-authenticator.js';
+import { createPinAuthenticator } from './authenticators/pin/pin-authenticator.js';
+import { createRateLimiterFactory } from './persistence/rate-limiters.js';
+import { createMailer } from './mail/nodemailer-mailer.js';
+import { createLockout, type Lockout } from './policy/lockout.js';
+import { createAbuseGuard } from './policy/abuse-guard.js';
+import { createCaptcha } from './policy/captcha.js';
+import { svgCaptchaSource } from './policy/svg-captcha-source.js';
+import { createForgotIdentifier } from './flows/forgot-identifier.js';
+import { createLockoutAlerts } from './flows/lockout-alerts.js';
+import { join } from 'node:path';
 import { loadProviderKeys } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { createPageRenderers } from './oidc/pages.js';
@@ -27,10 +37,15 @@ export interface Container {
   repos: Repositories;
   store: ExpiringStore;
   hasher: PasswordHasher;
+  mailer: Mailer;
+  lockout: Lockout;
   close(): Promise<void>;
 }
 
 export interface ContainerOptions {
+  /** Tests inject a captcha whose answers they know; production draws SVG images. */
+  captchaSource?: CaptchaSource;
+  mailer?: Mailer;
   clock?: Clock;
   logger?: Logger;
   /** Tests pass a store of their own (for example the memory store on a manual clock). */
@@ -46,6 +61,9 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
   const repos = createKnexRepositories(db, clock);
   const store = options.store ?? (config.redisUrl ? createRedisStore(config.redisUrl, config.redisPrefix) : createMemoryStore(clock));
   const hasher = await createArgon2Hasher(config.password);
+  const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: join(config.dataDir, 'mail'), logger });
+  const alerts = createLockoutAlerts({ accounts: repos.accounts, audit: repos.audit, mailer, logger, maxAttempts: config.lockout.maxAttempts });
+  const lockout = createLockout({ store, credentials: repos.credentials, clock, policy: config.lockout, notify: alerts });
   return {
     config,
     clock,
@@ -54,6 +72,8 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
     repos,
     store,
     hasher,
+    mailer,
+    lockout,
     async close() {
       await store.close();
       await repos.close();
@@ -81,7 +101,21 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   if (config.seedDemo) await createAccountAdmin(core, 'system:demo-seed').seed(demoFixture(config.issuer));
   const keys = await loadProviderKeys(core.repos.keys, createSecretBox(Buffer.from(config.secretKey, 'base64')));
   const provider = createProvider({ config, repos: core.repos, store: core.store, keys, pages: createPageRenderers(config.defaultLocale) });
-  const password = createPasswordAuthenticator({ credentials: core.repos.credentials, hasher: core.hasher });
-  assembleApp({ config, provider, repos: core.repos, store: core.store, password, clock: core.clock, logger: core.logger });
+  const secretDeps = { credentials: core.repos.credentials, hasher: core.hasher };
+  const noDurableState = { recordFailures: async () => {}, block: async () => {}, unblock: async () => {} };
+  const firstFactor = {
+    accounts: core.repos.accounts,
+    credentials: core.repos.credentials,
+    audit: core.repos.audit,
+    hasher: core.hasher,
+    authenticators: { password: createPasswordAuthenticator(secretDeps), pin: createPinAuthenticator(secretDeps) },
+    lockout: core.lockout,
+    unknownLockout: createLockout({ store: core.store, credentials: noDurableState, clock: core.clock, policy: config.lockout, notify: async () => {} }),
+  };
+  const redis = 'client' in core.store ? (core.store as { client: import('ioredis').Redis }).client : null;
+  const abuse = createAbuseGuard({ store: core.store, limiters: createRateLimiterFactory(redis), policy: config.abuse });
+  const captcha = createCaptcha({ store: core.store, source: options.captchaSource ?? svgCaptchaSource, ttlSeconds: config.abuse.captchaTtlSeconds });
+  const forgotIdentifier = createForgotIdentifier({ accounts: core.repos.accounts, subscriptions: core.repos.subscriptions, audit: core.repos.audit, mailer: core.mailer, logger: core.logger });
+  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger });
   return { ...core, provider };
 }

@@ -1,4 +1,4 @@
-import { html } from '../src/lib/html.js';
+import { html, SafeHtml } from '../src/lib/html.js';
 import { layout, type PageContext } from './layout.js';
 
 export interface FormBase {
@@ -9,47 +9,143 @@ export interface FormBase {
   abortHref: string;
 }
 
-const alert = (message: string | undefined) =>
-  message ? html`<div class="alert" role="alert" id="form-error" tabindex="-1">${message}</div>` : '';
+export interface Captcha {
+  svg: string;
+  error?: string | undefined;
+  newHref: string;
+}
 
-/** Step `identify`: input `identifier`. */
-export function identifyPage(page: PageContext, form: FormBase & { identifier?: string }): string {
+const alert = (message: string | undefined) => (message ? html`<div class="alert" role="alert" id="form-error">${message}</div>` : '');
+
+const describedBy = (...ids: (string | false | undefined)[]) => ids.filter(Boolean).join(' ');
+
+/** One labelled text input with its hint; `invalid` ties it to the page's error and focuses it. */
+function field(o: { id: string; name?: string; label: string; hint?: string; value?: string; invalid?: boolean; autofocus?: boolean; attrs?: SafeHtml }) {
+  const hintId = o.hint ? `${o.id}-hint` : undefined;
+  return html`<label for="${o.id}">${o.label}</label>
+  ${o.hint ? html`<p class="hint" id="${hintId}">${o.hint}</p>` : ''}
+  <input id="${o.id}" name="${o.name ?? o.id}" type="text" value="${o.value ?? ''}" required aria-required="true"${describedBy(hintId, o.invalid && 'form-error') ? html` aria-describedby="${describedBy(hintId, o.invalid && 'form-error')}"` : ''}${o.invalid ? html` aria-invalid="true"` : ''}${o.autofocus ? html` autofocus` : ''} ${o.attrs ?? ''}>`;
+}
+
+function captchaBlock(page: PageContext, captcha: Captcha | undefined) {
+  if (!captcha) return '';
   const { t } = page;
-  const describedBy = form.error ? 'identifier-hint form-error' : 'identifier-hint';
+  const src = `data:image/svg+xml;base64,${Buffer.from(captcha.svg).toString('base64')}`;
+  return html`<fieldset class="captcha">
+  <legend>${t('captcha.legend')}</legend>
+  <p class="hint" id="captcha-hint">${t('captcha.required')}</p>
+  <img src="${src}" alt="${t('captcha.alt')}" width="150" height="50">
+  <p><a href="${captcha.newHref}">${t('captcha.new')}</a></p>
+  <label for="captcha">${t('captcha.label')}</label>
+  <input id="captcha" name="captcha" type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required aria-required="true" aria-describedby="captcha-hint${captcha.error ? ' form-error' : ''}"${captcha.error ? html` aria-invalid="true" autofocus` : ''}>
+</fieldset>`;
+}
+
+const rulesHelp = (summary: string, rules: readonly string[]) =>
+  rules.length > 0 ? html`<details class="help"><summary>${summary}</summary><ul>${rules.map((r) => html`<li>${r}</li>`)}</ul></details>` : '';
+
+export interface IdentifyView extends FormBase {
+  schemes: readonly ('username' | 'subscription')[];
+  remembered?: { username?: string; subscription?: string; userNumber?: string } | undefined;
+  invalidField?: string | undefined;
+  forgetHref: string;
+  forgotHref: string;
+}
+
+/** Step `identify`: inputs `identifier` (username scheme) or `subscription` + `user_number`, optional `remember`. */
+export function identifyPage(page: PageContext, form: IdentifyView): string {
+  const { t } = page;
+  const remembered = form.remembered;
+  const rememberBox = html`<div class="check"><input type="checkbox" id="remember-${'x'}" name="remember" value="1"${remembered ? html` checked` : ''}><label for="remember-${'x'}">${t('identify.remember')}</label></div>`;
+  const forms = form.schemes.map((scheme, i) => {
+    const both = form.schemes.length > 1;
+    const inner =
+      scheme === 'username'
+        ? field({ id: 'identifier', label: t('identify.identifier'), hint: t('identify.identifier.hint'), value: remembered?.username ?? '', invalid: form.invalidField === 'identifier', autofocus: i === 0 || form.invalidField === 'identifier', attrs: html`autocomplete="username" autocapitalize="none" spellcheck="false"` })
+        : html`${field({ id: 'subscription', label: t('identify.subscription'), hint: t('identify.subscription.hint'), value: remembered?.subscription ?? '', invalid: form.invalidField === 'subscription', autofocus: (i === 0 && !remembered?.subscription) || form.invalidField === 'subscription', attrs: html`autocomplete="organization" autocapitalize="characters" spellcheck="false"` })}
+  ${field({ id: 'user_number', label: t('identify.user_number'), hint: t('identify.user_number.hint'), value: remembered?.userNumber ?? '', invalid: form.invalidField === 'user_number', autofocus: (i === 0 && Boolean(remembered?.subscription)) || form.invalidField === 'user_number', attrs: html`autocomplete="username" inputmode="numeric" spellcheck="false"` })}`;
+    const box = new SafeHtml(rememberBox.value.replaceAll('remember-x', `remember-${scheme}`));
+    return html`<form method="post" action="${form.action}" data-step="identify" data-scheme="${scheme}" novalidate>
+  ${both ? html`<fieldset><legend>${t(scheme === 'username' ? 'identify.username.legend' : 'identify.subscription.legend')}</legend>` : ''}
+  <input type="hidden" name="csrf" value="${form.csrf}">
+  ${inner}
+  ${box}
+  <button type="submit">${t('identify.submit')}</button>
+  ${both ? html`</fieldset>` : ''}
+</form>`;
+  });
   return layout(
     page,
     t('identify.title'),
     html`<h1>${t('identify.title')}</h1>
 <p>${t('identify.intro', { client: form.clientName })}</p>
 ${alert(form.error)}
-<form method="post" action="${form.action}" data-step="identify" novalidate>
-  <input type="hidden" name="csrf" value="${form.csrf}">
-  <label for="identifier">${t('identify.identifier')}</label>
-  <p class="hint" id="identifier-hint">${t('identify.identifier.hint')}</p>
-  <input id="identifier" name="identifier" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required aria-required="true" aria-describedby="${describedBy}" value="${form.identifier ?? ''}" ${form.error ? 'aria-invalid="true" autofocus' : 'autofocus'}>
-  <button type="submit">${t('identify.submit')}</button>
-</form>
-<p><a href="${form.abortHref}">${t('cancel')}</a></p>`,
+${forms}
+<ul class="links">
+  ${remembered ? html`<li><a href="${form.forgetHref}">${t('identify.not_you')}</a></li>` : ''}
+  <li><a href="${form.forgotHref}">${t('identify.forgot')}</a></li>
+  <li><a href="${form.abortHref}">${t('cancel')}</a></li>
+</ul>`,
   );
 }
 
-/** Step `password`: input `password`. */
-export function passwordPage(page: PageContext, form: FormBase & { identifier: string; restartHref: string }): string {
+export interface SecretView extends FormBase {
+  factor: 'password' | 'pin';
+  identifier: string;
+  restartHref: string;
+  pinLength: number;
+  rules: readonly string[];
+  captcha?: Captcha | undefined;
+}
+
+/** Step `password` (input `password`) or `pin` (input `pin`), with `captcha` when one is required. */
+export function secretPage(page: PageContext, form: SecretView): string {
   const { t } = page;
+  const isPin = form.factor === 'pin';
+  const title = t(isPin ? 'pin.title' : 'password.title');
+  const invalid = Boolean(form.error) && !form.captcha?.error;
+  const hintId = isPin ? 'pin-hint' : undefined;
+  const describe = describedBy(hintId, invalid && 'form-error');
   return layout(
     page,
-    t('password.title'),
-    html`<h1>${t('password.title')}</h1>
+    title,
+    html`<h1>${title}</h1>
 <p>${t('password.intro', { identifier: form.identifier })}</p>
 ${alert(form.error)}
-<form method="post" action="${form.action}" data-step="password" novalidate>
+<form method="post" action="${form.action}" data-step="${form.factor}" novalidate>
   <input type="hidden" name="csrf" value="${form.csrf}">
   <input type="text" name="username" autocomplete="username" value="${form.identifier}" hidden>
-  <label for="password">${t('password.password')}</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required aria-required="true" ${form.error ? html`aria-invalid="true" aria-describedby="form-error"` : ''} autofocus>
-  <button type="submit">${t('password.submit')}</button>
+  <label for="${form.factor}">${t(isPin ? 'pin.pin' : 'password.password')}</label>
+  ${isPin ? html`<p class="hint" id="pin-hint">${t('pin.hint', { n: String(form.pinLength) })}</p>` : ''}
+  <input id="${form.factor}" name="${form.factor}" type="password" required aria-required="true"${describe ? html` aria-describedby="${describe}"` : ''}${invalid ? html` aria-invalid="true"` : ''}${!form.captcha?.error ? html` autofocus` : ''} ${isPin ? html`inputmode="numeric" autocomplete="one-time-code" maxlength="${form.pinLength}" pattern="[0-9]*"` : html`autocomplete="current-password"`}>
+  ${rulesHelp(t(isPin ? 'rules.help.pin' : 'rules.help.password'), form.rules)}
+  ${captchaBlock(page, form.captcha)}
+  <button type="submit">${t(isPin ? 'pin.submit' : 'password.submit')}</button>
 </form>
-<p><a href="${form.restartHref}">${t('password.change_identifier')}</a> · <a href="${form.abortHref}">${t('cancel')}</a></p>`,
+<ul class="links"><li><a href="${form.restartHref}">${t('password.change_identifier')}</a></li><li><a href="${form.abortHref}">${t('cancel')}</a></li></ul>`,
+  );
+}
+
+/** Step `forgot-identifier`: input `email`; step `forgot-identifier-sent` says the same whatever the address. */
+export function forgotIdentifierPage(page: PageContext, form: { action: string; csrf: string; backHref: string; error?: string | undefined; sent?: boolean; captcha?: Captcha | undefined }): string {
+  const { t } = page;
+  if (form.sent) {
+    return layout(page, t('forgot.title'), html`<h1>${t('forgot.title')}</h1><p role="status" data-step="forgot-identifier-sent">${t('forgot.sent')}</p><p><a class="button" href="${form.backHref}">${t('forgot.back')}</a></p>`);
+  }
+  return layout(
+    page,
+    t('forgot.title'),
+    html`<h1>${t('forgot.title')}</h1>
+<p id="email-hint">${t('forgot.intro')}</p>
+${alert(form.error)}
+<form method="post" action="${form.action}" data-step="forgot-identifier" novalidate>
+  <input type="hidden" name="csrf" value="${form.csrf}">
+  <label for="email">${t('forgot.email')}</label>
+  <input id="email" name="email" type="email" autocomplete="email" required aria-required="true" aria-describedby="email-hint${form.error && !form.captcha?.error ? ' form-error' : ''}"${form.error && !form.captcha?.error ? html` aria-invalid="true"` : ''} autofocus>
+  ${captchaBlock(page, form.captcha)}
+  <button type="submit">${t('forgot.submit')}</button>
+</form>
+<p><a href="${form.backHref}">${t('forgot.back')}</a></p>`,
   );
 }
 

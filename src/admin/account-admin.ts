@@ -4,6 +4,8 @@ import type { PasswordHasher } from '../domain/password-hasher.js';
 import type { Clock } from '../lib/clock.js';
 import { GuichetError } from '../errors/codes.js';
 import type { Fixture } from './fixture.js';
+import type { CredentialKind } from '../domain/credential.js';
+import { normaliseForHash } from '../authenticators/secret/secret-authenticator.js';
 
 export interface AdminDependencies {
   repos: Repositories;
@@ -31,11 +33,13 @@ export function createAccountAdmin({ repos, hasher, clock }: AdminDependencies, 
     }
   }
 
-  async function setPassword(accountId: string, password: string, mustChange: boolean): Promise<void> {
-    const secretHash = await hasher.hash(password);
-    await repos.credentials.upsert({ accountId, kind: 'password', secretHash, setAt: clock.now(), mustChange, expiresAt: null });
-    await repos.audit.record({ action: 'admin.password.set', result: 'success', actor, accountId, details: { mustChange } });
+  async function setSecret(accountId: string, kind: CredentialKind, secret: string, mustChange: boolean): Promise<void> {
+    const secretHash = await hasher.hash(normaliseForHash(secret));
+    await repos.credentials.upsert({ accountId, kind, secretHash, setAt: clock.now(), mustChange, expiresAt: null });
+    await repos.audit.record({ action: `admin.${kind}.set`, result: 'success', actor, accountId, details: { mustChange } });
   }
+
+  const setPassword = (accountId: string, password: string, mustChange: boolean) => setSecret(accountId, 'password', password, mustChange);
 
   async function setStatus(accountId: string, status: Account['status']): Promise<void> {
     await repos.accounts.setStatus(accountId, status);
@@ -53,9 +57,10 @@ export function createAccountAdmin({ repos, hasher, clock }: AdminDependencies, 
     for (const a of fixture.accounts) {
       const identifier = a.username ? ({ scheme: 'username', username: a.username } as const) : ({ scheme: 'subscription', subscription: a.subscription!, userNumber: a.userNumber! } as const);
       if (await repos.accounts.findByIdentifier(identifier)) continue;
-      const { password, passwordMustChange, ...fields } = a;
+      const { password, passwordMustChange, pin, ...fields } = a;
       const account = await addAccount(fields);
       if (password) await setPassword(account.id, password, passwordMustChange);
+      if (pin) await setSecret(account.id, 'pin', pin, passwordMustChange);
       counts.accounts++;
     }
     for (const { client_id, first_party, ...metadata } of fixture.clients) {
@@ -66,7 +71,7 @@ export function createAccountAdmin({ repos, hasher, clock }: AdminDependencies, 
     return counts;
   }
 
-  return { addAccount, setPassword, setStatus, seed };
+  return { addAccount, setPassword, setSecret, setStatus, seed };
 }
 
 export type AccountAdmin = ReturnType<typeof createAccountAdmin>;

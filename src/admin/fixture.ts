@@ -19,6 +19,8 @@ export const fixtureSchema = z.object({
         profile: z.string().optional(),
         preferences: z.record(z.string(), z.unknown()).default({}),
         password: z.string().min(1).max(1024).optional(),
+        /** Confidential code (digits), for deployments that log in with one. */
+        pin: z.string().regex(/^\d{4,12}$/).optional(),
         passwordMustChange: z.boolean().default(false),
       }).refine((a) => a.username || (a.subscription && a.userNumber), { message: 'an account needs a username, or a subscription and a userNumber' }),
     )

@@ -19,10 +19,26 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_PASSWORD_MEMORY_KIB: 'password.memoryKiB',
   GUICHET_PASSWORD_TIME_COST: 'password.timeCost',
   GUICHET_PASSWORD_PARALLELISM: 'password.parallelism',
+  GUICHET_PASSWORD_MIN_LENGTH: 'passwordPolicy.minLength',
+  GUICHET_PASSWORD_MAX_LENGTH: 'passwordPolicy.maxLength',
+  GUICHET_PASSWORD_BLOCKLIST: 'passwordPolicy.blocklist',
+  GUICHET_PASSWORD_COMPOSITION: 'passwordPolicy.composition.enabled',
+  GUICHET_PIN_LENGTH: 'pinPolicy.length',
   GUICHET_CODE_TTL: 'ttl.authorizationCode',
   GUICHET_ACCESS_TOKEN_TTL: 'ttl.accessToken',
   GUICHET_REFRESH_TOKEN_TTL: 'ttl.refreshToken',
   GUICHET_DEFAULT_LOCALE: 'defaultLocale',
+  SMTP_URL: 'smtpUrl',
+  GUICHET_MAIL_FROM: 'mailFrom',
+  GUICHET_IDENTIFIER_SCHEMES: 'login.identifierSchemes',
+  GUICHET_FIRST_FACTOR: 'login.firstFactor',
+  GUICHET_LOCKOUT_MAX_ATTEMPTS: 'lockout.maxAttempts',
+  GUICHET_LOCKOUT_TEMPORARY_BLOCKS: 'lockout.temporaryBlocks',
+  GUICHET_LOCKOUT_TEMPORARY_SECONDS: 'lockout.temporaryBlockSeconds',
+  GUICHET_LOCKOUT_ALERT: 'lockout.alert',
+  GUICHET_RATE_LIMIT_IP: 'abuse.perIp.points',
+  GUICHET_RATE_LIMIT_IDENTIFIER: 'abuse.perIdentifier.points',
+  GUICHET_CAPTCHA_AFTER_FAILURES: 'abuse.captchaAfterFailures',
 };
 
 export class ConfigError extends Error {
@@ -48,6 +64,7 @@ const envName = (path: string): string => Object.entries(ENV_MAP).find(([, p]) =
 function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
   if (config.ttl.flow < config.ttl.interaction) problems.push('ttl.flow: must be at least ttl.interaction, or an expired login cannot be restarted');
+  if (config.lockout.temporaryBlocks === 0 && !config.lockout.alert) problems.push('GUICHET_LOCKOUT_ALERT: a first block that is permanent must be announced to the user (PSD2 RTS art. 4(4)); enable the alert or allow temporary blocks');
   if (config.ttl.refreshToken < config.ttl.accessToken) problems.push('GUICHET_REFRESH_TOKEN_TTL: must be at least GUICHET_ACCESS_TOKEN_TTL');
   return problems;
 }

@@ -50,6 +50,36 @@ export const configSchema = z.object({
       parallelism: int(1, 16).default(1),
     })
     .prefault({}),
+  /**
+   * Rules for the passwords users choose (NIST SP 800-63B §5.1.1.2; ASVS 5.0 V6.2). Lengths are counted
+   * in Unicode code points after NFKC; nothing is truncated.
+   */
+  passwordPolicy: z
+    .object({
+      /** Fewest code points. NIST and ASVS 5.0 6.2.1: 8 at least (15 recommended); ASVS 4.0.3 2.1.1: 12. */
+      minLength: int(8, 64).default(8),
+      /** Most code points. At least 64 must be permitted (ASVS 5.0 6.2.9); ASVS 4.0.3 2.1.2 denies over 128. */
+      maxLength: int(64, 1024).default(128),
+      /** Refuse common and breached passwords (N3-07; ASVS 5.0 6.2.4, 6.2.12). */
+      blocklist: bool.default(true),
+      /**
+       * Character classes required. Off by default: NIST §5.1.1.2 and ASVS 5.0 6.2.5 forbid composition
+       * rules; only for a legacy rule a bank must keep. Each class applies only when `enabled`.
+       */
+      composition: z
+        .object({
+          enabled: bool.default(false),
+          lower: bool.default(true),
+          upper: bool.default(true),
+          digit: bool.default(true),
+          /** Punctuation or symbol (\p{P}, \p{S}); a space does not count. */
+          symbol: bool.default(true),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Rules for confidential codes (PINs): exactly `length` digits, 4 to 12. */
+  pinPolicy: z.object({ length: int(4, 12).default(6) }).prefault({}),
   ttl: z
     .object({
       /** Authorization codes live at most 60 s (ASVS 10.4.2 L3). */
@@ -71,6 +101,43 @@ export const configSchema = z.object({
     })
     .prefault({}),
   defaultLocale: z.enum(['fr', 'en']).default('fr'),
+  /** SMTP server for outgoing mail (smtp://host:port); without it mails are written to `dataDir/mail`. */
+  smtpUrl: z.string().optional(),
+  mailFrom: z.string().default('Guichet <no-reply@guichet.localhost>'),
+  login: z
+    .object({
+      /** `username` (the insurer's subscriber code) and/or `subscription` (client identifier + user number). Overridable per client (`guichet_identifier_schemes`). */
+      identifierSchemes: z.preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+        z.array(z.enum(['username', 'subscription'])).min(1),
+      ).default(['username']),
+      /** The simple factor asked after the identifier: `password` or `pin` (confidential code). Overridable per client (`guichet_first_factor`). */
+      firstFactor: z.enum(['password', 'pin']).default('password'),
+      /** How long "remember my identifier" keeps it (the cookie holds the identifier only). */
+      rememberIdentifierDays: int(1, 400).default(365),
+    })
+    .prefault({}),
+  lockout: z
+    .object({
+      /** Consecutive failures that block a credential (PSD2 RTS art. 4(3)(b): at most 5). */
+      maxAttempts: int(1, 5).default(5),
+      /** Temporary blocks before a permanent one (RTS art. 4(4)); 0: the first block is permanent. */
+      temporaryBlocks: int(0, 10).default(0),
+      temporaryBlockSeconds: int(60, 7 * 86400).default(900),
+      /** E-mail the owner when a block starts and before it becomes permanent (RTS art. 4(4)). */
+      alert: bool.default(true),
+    })
+    .prefault({}),
+  abuse: z
+    .object({
+      perIp: z.object({ points: int(1, 1_000_000).default(100), durationSeconds: int(1, 86400).default(300) }).prefault({}),
+      perIdentifier: z.object({ points: int(1, 1_000_000).default(20), durationSeconds: int(1, 86400).default(900) }).prefault({}),
+      /** Failures from one IP or on one identifier after which a captcha is required; 0 disables it. */
+      captchaAfterFailures: int(0, 1000).default(3),
+      failureWindowSeconds: int(60, 7 * 86400).default(3600),
+      captchaTtlSeconds: int(30, 3600).default(300),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

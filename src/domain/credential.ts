@@ -10,6 +10,14 @@ export interface SecretCredential {
   mustChange: boolean;
   expiresAt: Date | null;
   failedCount: number;
+  /** Permanent block: only an administrator's unblock or recovery lifts it. */
   blockedAt: Date | null;
+  /** Temporary block, lifted by time (PSD2 RTS art. 4(4)). */
+  blockedUntil: Date | null;
+  /** Temporary blocks since the last success; the next one past the limit is permanent. */
+  blockCount: number;
   lastUsedAt: Date | null;
 }
+
+/** What lockout needs of any credential, whatever its kind: counted through one mechanism. */
+export type GuardedCredential = Pick<SecretCredential, 'id' | 'accountId' | 'kind' | 'failedCount' | 'blockedAt' | 'blockedUntil' | 'blockCount'>;

@@ -13,6 +13,7 @@ export interface AccountRepository {
   create(input: NewAccount): Promise<Account>;
   findById(id: string): Promise<Account | null>;
   findByIdentifier(identifier: Identifier): Promise<Account | null>;
+  findByEmail(email: string): Promise<Account[]>;
   setStatus(id: string, status: Account['status']): Promise<void>;
   list(limit: number): Promise<Account[]>;
 }
@@ -21,8 +22,16 @@ export interface CredentialRepository {
   find(accountId: string, kind: CredentialKind): Promise<SecretCredential | null>;
   /** Creates or replaces the account's credential of that kind, resetting its counters. */
   upsert(input: { accountId: string; kind: CredentialKind; secretHash: string; setAt: Date; mustChange: boolean; expiresAt: Date | null }): Promise<SecretCredential>;
+  findById(id: string): Promise<SecretCredential | null>;
+  listForAccount(accountId: string): Promise<SecretCredential[]>;
   replaceHash(id: string, secretHash: string): Promise<void>;
+  /** Success: last use recorded, failures and temporary blocks forgotten. */
   recordSuccess(id: string, at: Date): Promise<void>;
+  /** Keeps the durable copy of the failure count (never lowers it). */
+  recordFailures(id: string, failedCount: number): Promise<void>;
+  /** Blocks until a time (temporary) or for good (until = null); the failure count starts again. */
+  block(id: string, at: Date, until: Date | null): Promise<void>;
+  unblock(id: string): Promise<void>;
 }
 
 export interface ClientRepository {
@@ -81,4 +90,31 @@ export interface Repositories {
   audit: AuditLog;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A named fixed-window limit: `consume` counts one event against a key. */
+export interface RateLimiter {
+  consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  reset(key: string): Promise<void>;
+}
+
+export interface RateLimiterFactory {
+  create(name: string, limit: { points: number; durationSeconds: number }): RateLimiter;
+}
+
+/** Makes captcha challenges; production draws SVG images, tests inject a source they control. */
+export interface CaptchaSource {
+  create(): { answer: string; svg: string };
+}
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Outgoing mail: SMTP in production, .eml files in a folder for a first run. */
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { Identifier } from '../domain/account.js';
 import type { CompletedMethod } from '../policy/assurance.js';
 
 /** One login interaction's state, kept in the store under the oidc-provider interaction uid. */
@@ -7,18 +8,20 @@ export interface LoginFlow {
   csrf: string;
   /** The authorization request that started it, to restart cleanly once the interaction expired. */
   restartUrl: string;
-  identifier?: string | undefined;
+  identifier?: Identifier | undefined;
   completed: CompletedMethod[];
   accountId?: string | undefined;
   done: boolean;
 }
 
-export type Step = 'identify' | 'password' | 'consent' | 'auto-consent' | 'done';
+export type Step = 'identify' | 'password' | 'pin' | 'consent' | 'auto-consent' | 'done';
 
 export interface StepEnvironment {
   /** oidc-provider's prompt for this interaction. */
   prompt: 'login' | 'consent' | string;
   firstParty: boolean;
+  /** The simple factor this client's users log in with. */
+  firstFactor: 'password' | 'pin';
 }
 
 /** Pure: which page this flow shows next. Strong factors and required actions slot in here. */
@@ -26,5 +29,5 @@ export function nextStep(flow: LoginFlow, env: StepEnvironment): Step {
   if (flow.done) return 'done';
   if (env.prompt === 'consent') return env.firstParty ? 'auto-consent' : 'consent';
   if (!flow.identifier) return 'identify';
-  return 'password';
+  return env.firstFactor;
 }

@@ -4,19 +4,25 @@ import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { Account } from '../domain/account.js';
+import type { Identifier } from '../domain/account.js';
 import type { Repositories } from '../domain/ports.js';
+import type { ClientRecord } from '../domain/client.js';
 import { GuichetError } from '../errors/codes.js';
 import type { Clock } from '../lib/clock.js';
 import { safeEqual } from '../lib/constant-time.js';
 import { randomToken } from '../lib/random.js';
-import type { createPasswordAuthenticator } from '../authenticators/password/password-authenticator.js';
-import type { AuthContext } from '../authenticators/contract.js';
 import { nextStep, type LoginFlow } from '../flows/login-flow.js';
 import type { FlowStore } from '../flows/flow-store.js';
+import { verifyFirstFactor, type FirstFactorDependencies, type SimpleFactor } from '../flows/first-factor.js';
+import { identifierLabel, isIdentifier, parseIdentifier, type IdentifierScheme } from '../flows/identifier.js';
+import type { ForgotIdentifier } from '../flows/forgot-identifier.js';
 import { levelOf } from '../policy/assurance.js';
-import { consentPage, identifyPage, passwordPage } from '../../views/login.js';
-import { readForm, requireField } from './read-form.js';
+import type { AbuseGuard } from '../policy/abuse-guard.js';
+import type { Captcha } from '../policy/captcha.js';
+import { describePasswordRules, describePinRules } from '../policy/secret-policy.js';
+import type { MessageId, Translate } from '../i18n/messages.js';
+import { consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
+import { readForm } from './read-form.js';
 import { pageContext } from './page-context.js';
 
 export interface InteractionDependencies {
@@ -24,22 +30,36 @@ export interface InteractionDependencies {
   config: Readonly<Config>;
   repos: Repositories;
   flows: FlowStore;
-  password: ReturnType<typeof createPasswordAuthenticator>;
+  firstFactor: FirstFactorDependencies;
+  abuse: AbuseGuard;
+  captcha: Captcha;
+  forgotIdentifier: ForgotIdentifier;
   clock: Clock;
   logger: Logger;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+export const REMEMBER_COOKIE = 'guichet_remember';
+
+/** Per-client login settings (client metadata) over the deployment's. */
+function loginSettings(config: Readonly<Config>, client: ClientRecord | null) {
+  const meta = client?.metadata ?? {};
+  const schemes = Array.isArray(meta.guichet_identifier_schemes) ? (meta.guichet_identifier_schemes.filter((s) => s === 'username' || s === 'subscription') as IdentifierScheme[]) : [];
+  const factor = meta.guichet_first_factor === 'pin' || meta.guichet_first_factor === 'password' ? meta.guichet_first_factor : config.login.firstFactor;
+  return { schemes: schemes.length > 0 ? schemes : [...config.login.identifierSchemes], firstFactor: factor as SimpleFactor };
+}
+
 /**
  * Guichet's login pages, driven by oidc-provider interactions. Each form carries `data-step` and
  * stable input names (docs/FORMS.md). GET renders the flow's next step; POST handles one step and
- * redirects (303) back to GET, so reloading never resubmits.
+ * either redirects (303) back to GET or re-renders the step with its error.
  */
 export function interactionRoutes(deps: InteractionDependencies): Router {
-  const { provider, config, repos, flows, clock, logger } = deps;
+  const { provider, config, repos, flows, clock, logger, abuse, captcha } = deps;
   const router = new Router({ prefix: '/interaction' });
   const base = (uid: string) => `/interaction/${uid}`;
+  const secure = new URL(config.issuer).protocol === 'https:';
 
   async function details(ctx: Context): Promise<Details> {
     try {
@@ -65,6 +85,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return flow;
   }
 
+  const save = (flow: LoginFlow) => flows.save(flow, config.ttl.flow);
+
   async function postedForm(ctx: Context, flow: LoginFlow): Promise<Record<string, string>> {
     const form = await readForm(ctx, config.maxBodyBytes);
     if (flow.done) throw new GuichetError('form_replayed');
@@ -72,29 +94,76 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return form;
   }
 
-  const authContext = (ctx: Context, flow: LoginFlow, account: Account | null): AuthContext => ({
-    flowId: flow.uid,
-    account,
-    now: clock.now(),
-    ip: ctx.ip,
-    userAgent: ctx.get('user-agent').slice(0, 512),
-  });
+  async function enforceRate(ctx: Context, identifier?: Identifier): Promise<void> {
+    const rate = await abuse.checkRate(ctx.ip, identifier ? identifierLabel(identifier) : undefined);
+    if (!rate.allowed) {
+      ctx.set('Retry-After', String(rate.retryAfterSeconds));
+      throw new GuichetError('rate_limited');
+    }
+  }
 
-  async function render(ctx: Context, d: Details, flow: LoginFlow, error?: string): Promise<void> {
+  function readRemembered(ctx: Context): Identifier | undefined {
+    const raw = ctx.cookies.get(REMEMBER_COOKIE, { signed: true });
+    if (!raw) return undefined;
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+      return isIdentifier(parsed) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  const page = (ctx: Context, d: Details) => pageContext(ctx, config.defaultLocale, { uiLocales: d.params.ui_locales as string | undefined, here: ctx.method === 'GET' ? undefined : base(d.uid) });
+
+  const rules = (t: Translate, factor: SimpleFactor) =>
+    (factor === 'pin' ? describePinRules(config.pinPolicy) : describePasswordRules(config.passwordPolicy)).map((r) => t(r.id as MessageId, r.params));
+
+  interface RenderOptions {
+    error?: string;
+    invalidField?: string;
+    captchaError?: string;
+    status?: number;
+  }
+
+  async function render(ctx: Context, d: Details, flow: LoginFlow, options: RenderOptions = {}): Promise<void> {
     const client = await repos.clients.find(flow.clientId);
-    const page = pageContext(ctx, config.defaultLocale, { uiLocales: d.params.ui_locales as string | undefined });
-    const step = nextStep(flow, { prompt: d.prompt.name, firstParty: client?.firstParty ?? false });
-    const common = { csrf: flow.csrf, clientName: String(client?.metadata.client_name ?? flow.clientId), abortHref: `${base(d.uid)}/abort`, error };
+    const settings = loginSettings(config, client);
+    const p = page(ctx, d);
+    const step = nextStep(flow, { prompt: d.prompt.name, firstParty: client?.firstParty ?? false, firstFactor: settings.firstFactor });
+    const common = { csrf: flow.csrf, clientName: String(client?.metadata.client_name ?? flow.clientId), abortHref: `${base(d.uid)}/abort`, error: options.error };
+    if (options.status) ctx.status = options.status;
     ctx.type = 'html';
     switch (step) {
-      case 'identify':
-        ctx.body = identifyPage(page, { ...common, action: `${base(d.uid)}/identify` });
+      case 'identify': {
+        const remembered = readRemembered(ctx);
+        ctx.body = identifyPage(p, {
+          ...common,
+          action: `${base(d.uid)}/identify`,
+          schemes: settings.schemes,
+          invalidField: options.invalidField,
+          remembered: remembered ? (remembered.scheme === 'username' ? { username: remembered.username } : { subscription: remembered.subscription, userNumber: remembered.userNumber }) : undefined,
+          forgetHref: `${base(d.uid)}/forget-identifier`,
+          forgotHref: `${base(d.uid)}/forgot-identifier`,
+        });
         return;
+      }
       case 'password':
-        ctx.body = passwordPage(page, { ...common, action: `${base(d.uid)}/password`, identifier: flow.identifier!, restartHref: `${base(d.uid)}/restart` });
+      case 'pin': {
+        const needsCaptcha = await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier!));
+        ctx.body = secretPage(p, {
+          ...common,
+          factor: step,
+          action: `${base(d.uid)}/${step}`,
+          identifier: identifierLabel(flow.identifier!),
+          restartHref: `${base(d.uid)}/restart`,
+          pinLength: config.pinPolicy.length,
+          rules: rules(p.t, step),
+          captcha: needsCaptcha ? { svg: await captcha.issue(flow.uid), error: options.captchaError, newHref: base(d.uid) } : undefined,
+        });
         return;
+      }
       case 'consent':
-        ctx.body = consentPage(page, { ...common, action: `${base(d.uid)}/consent`, scopes: String(d.params.scope ?? 'openid').split(' ') });
+        ctx.body = consentPage(p, { ...common, action: `${base(d.uid)}/consent`, scopes: String(d.params.scope ?? 'openid').split(' ') });
         return;
       case 'auto-consent':
         await grantConsent(ctx, d, flow);
@@ -114,21 +183,26 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    await flows.save({ ...flow, done: true }, config.ttl.flow);
+    await save({ ...flow, done: true });
     await repos.audit.record({ action: 'consent.granted', result: 'success', accountId, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), details: { scopes: missing.missingOIDCScope ?? [] } });
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
   router.get('/:uid', async (ctx) => {
     const d = await details(ctx);
-    const flow = await loadFlow(d);
-    await render(ctx, d, flow);
+    await render(ctx, d, await loadFlow(d));
   });
 
   router.get('/:uid/restart', async (ctx) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
-    if (!flow.done) await flows.save({ ...flow, identifier: undefined }, config.ttl.flow);
+    if (!flow.done) await save({ ...flow, identifier: undefined });
+    ctx.redirect(base(d.uid));
+  });
+
+  router.get('/:uid/forget-identifier', async (ctx) => {
+    const d = await details(ctx);
+    ctx.cookies.set(REMEMBER_COOKIE, null, { signed: true });
     ctx.redirect(base(d.uid));
   });
 
@@ -136,51 +210,126 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const d = await details(ctx);
     const flow = await loadFlow(d);
     const form = await postedForm(ctx, flow);
-    const identifier = requireField(form, 'identifier', 128).trim();
-    await flows.save({ ...flow, identifier }, config.ttl.flow);
+    await enforceRate(ctx);
+    const client = await repos.clients.find(flow.clientId);
+    const parsed = parseIdentifier(form, loginSettings(config, client).schemes);
+    if ('missing' in parsed) {
+      await render(ctx, d, flow, { status: 400, error: page(ctx, d).t('identify.missing'), invalidField: parsed.missing });
+      return;
+    }
+    if (form.remember === '1') {
+      ctx.cookies.set(REMEMBER_COOKIE, Buffer.from(JSON.stringify(parsed)).toString('base64url'), { signed: true, httpOnly: true, sameSite: 'lax', secure, maxAge: config.login.rememberIdentifierDays * 86400 * 1000, overwrite: true });
+    } else {
+      ctx.cookies.set(REMEMBER_COOKIE, null, { signed: true });
+    }
+    await save({ ...flow, identifier: parsed });
     ctx.status = 303;
     ctx.redirect(base(d.uid));
   });
 
-  router.post('/:uid/password', async (ctx) => {
+  const secretStep = (factor: SimpleFactor) => async (ctx: Context) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
     const form = await postedForm(ctx, flow);
     if (!flow.identifier) throw new GuichetError('missing_field', 'identify first', { field: 'identifier' });
-    const password = requireField(form, 'password', 1024);
-    const account = await repos.accounts.findByIdentifier({ scheme: 'username', username: flow.identifier });
-    const auth = authContext(ctx, flow, account);
-    const outcome = await deps.password.verify(auth, { password });
-    const audit = { clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), accountId: account?.id ?? null, details: { factor: 'password', identifier: flow.identifier } };
-    if (outcome.kind !== 'verified') {
-      const reason = outcome.kind === 'rejected' ? outcome.reason : 'not_applicable';
-      await repos.audit.record({ ...audit, action: 'login.password', result: 'failure', reason });
-      logger.info({ event: 'login.failure', factor: 'password', reason, accountId: account?.id, clientId: flow.clientId }, 'login failed');
-      const page = pageContext(ctx, config.defaultLocale, { uiLocales: d.params.ui_locales as string | undefined });
-      ctx.status = 401;
-      await render(ctx, d, flow, page.t('login.failed'));
+    const client = await repos.clients.find(flow.clientId);
+    if (loginSettings(config, client).firstFactor !== factor) throw new GuichetError('bad_request', `${factor} is not this client's method`);
+    const label = identifierLabel(flow.identifier);
+    await enforceRate(ctx, flow.identifier);
+    const p = page(ctx, d);
+    if (await abuse.captchaRequired(ctx.ip, label)) {
+      if (!(await captcha.verify(flow.uid, form.captcha ?? ''))) {
+        await render(ctx, d, flow, { status: 400, error: p.t('captcha.wrong'), captchaError: p.t('captcha.wrong') });
+        return;
+      }
+    }
+    const secret = form[factor] ?? '';
+    if (secret.length === 0 || secret.length > 1024) {
+      await render(ctx, d, flow, { status: 400, error: p.t(factor === 'pin' ? 'login.failed.pin' : 'login.failed') });
       return;
     }
-    if (account!.status === 'suspended') {
-      await repos.audit.record({ ...audit, action: 'login.password', result: 'failure', reason: 'account_suspended' });
-      const page = pageContext(ctx, config.defaultLocale, { account: account!.locale });
-      ctx.status = 403;
-      await render(ctx, d, flow, page.t('login.suspended'));
+    const result = await verifyFirstFactor(deps.firstFactor, {
+      identifier: flow.identifier,
+      factor,
+      secret,
+      clientId: flow.clientId,
+      auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
+    });
+    switch (result.kind) {
+      case 'failed':
+        await abuse.recordFailure(ctx.ip, label);
+        logger.info({ event: 'login.failure', factor, reason: result.reason, accountId: result.accountId, clientId: flow.clientId }, 'login failed');
+        await render(ctx, d, flow, { status: 401, error: p.t(factor === 'pin' ? 'login.failed.pin' : 'login.failed') });
+        return;
+      case 'blocked': {
+        await abuse.recordFailure(ctx.ip, label);
+        logger.info({ event: 'login.blocked', factor, accountId: result.accountId, clientId: flow.clientId }, 'credential blocked');
+        const message = result.until ? p.t('login.blocked_until', { time: result.until.toLocaleString(p.locale === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' }) }) : p.t('login.blocked');
+        await render(ctx, d, flow, { status: 403, error: message });
+        return;
+      }
+      case 'suspended':
+        await render(ctx, d, flow, { status: 403, error: pageContext(ctx, config.defaultLocale, { account: result.account.locale }).t('login.suspended') });
+        return;
+      case 'verified': {
+        await abuse.recordSuccess(label);
+        const completed = [...flow.completed, { authenticator: factor, factors: result.authenticator.factors }];
+        await save({ ...flow, completed, accountId: result.account.id, done: true });
+        logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'login succeeded');
+        const level = levelOf(completed);
+        const acr = level === 'sca-phr' ? config.acr.scaPhr : level === 'sca' ? config.acr.sca : config.acr.simple;
+        await provider.interactionFinished(
+          ctx.req,
+          ctx.res,
+          { login: { accountId: result.account.id, acr, amr: result.amr, remember: true, ts: Math.floor(clock.now().getTime() / 1000) } },
+          { mergeWithLastSubmission: false },
+        );
+      }
+    }
+  };
+  router.post('/:uid/password', secretStep('password'));
+  router.post('/:uid/pin', secretStep('pin'));
+
+  router.get('/:uid/forgot-identifier', async (ctx) => {
+    const d = await details(ctx);
+    const flow = await loadFlow(d);
+    const needsCaptcha = await abuse.captchaRequired(ctx.ip, undefined);
+    ctx.type = 'html';
+    ctx.body = forgotIdentifierPage(page(ctx, d), {
+      action: `${base(d.uid)}/forgot-identifier`,
+      csrf: flow.csrf,
+      backHref: base(d.uid),
+      captcha: needsCaptcha ? { svg: await captcha.issue(`${flow.uid}:forgot`), newHref: `${base(d.uid)}/forgot-identifier` } : undefined,
+    });
+  });
+
+  router.post('/:uid/forgot-identifier', async (ctx) => {
+    const d = await details(ctx);
+    const flow = await loadFlow(d);
+    const form = await postedForm(ctx, flow);
+    await enforceRate(ctx);
+    const p = page(ctx, d);
+    const view = { action: `${base(d.uid)}/forgot-identifier`, csrf: flow.csrf, backHref: base(d.uid) };
+    if (await abuse.captchaRequired(ctx.ip, undefined)) {
+      if (!(await captcha.verify(`${flow.uid}:forgot`, form.captcha ?? ''))) {
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = forgotIdentifierPage(p, { ...view, error: p.t('captcha.wrong'), captcha: { svg: await captcha.issue(`${flow.uid}:forgot`), error: p.t('captcha.wrong'), newHref: view.action } });
+        return;
+      }
+    }
+    const email = (form.email ?? '').trim();
+    if (!/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(email)) {
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = forgotIdentifierPage(p, { ...view, error: p.t('forgot.invalid') });
       return;
     }
-    await deps.password.commit(auth, outcome.evidence);
-    const completed = [...flow.completed, { authenticator: 'password', factors: deps.password.factors }];
-    await flows.save({ ...flow, completed, accountId: account!.id, done: true }, config.ttl.flow);
-    await repos.audit.record({ ...audit, action: 'login.password', result: 'success' });
-    logger.info({ event: 'login.success', factor: 'password', accountId: account!.id, clientId: flow.clientId }, 'login succeeded');
-    const level = levelOf(completed);
-    const acr = level === 'sca-phr' ? config.acr.scaPhr : level === 'sca' ? config.acr.sca : config.acr.simple;
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: account!.id, acr, amr: [...deps.password.amr], remember: true, ts: Math.floor(clock.now().getTime() / 1000) } },
-      { mergeWithLastSubmission: false },
-    );
+    // Every address costs the same: the lookup and mail run after the answer is sent.
+    await abuse.recordFailure(ctx.ip, undefined);
+    deps.forgotIdentifier.request(email, { ip: ctx.ip, userAgent: ctx.get('user-agent'), clientId: flow.clientId });
+    ctx.type = 'html';
+    ctx.body = forgotIdentifierPage(p, { ...view, sent: true });
   });
 
   router.post('/:uid/consent', async (ctx) => {
@@ -192,7 +341,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       await grantConsent(ctx, d, flow);
       return;
     }
-    await flows.save({ ...flow, done: true }, config.ttl.flow);
+    await save({ ...flow, done: true });
     await repos.audit.record({ action: 'consent.denied', result: 'failure', accountId: d.session?.accountId ?? null, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
     await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the user denied access' }, { mergeWithLastSubmission: false });
   });
@@ -200,7 +349,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   router.get('/:uid/abort', async (ctx) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
-    await flows.save({ ...flow, done: true }, config.ttl.flow);
+    await save({ ...flow, done: true });
     await repos.audit.record({ action: 'login.aborted', result: 'failure', clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
     await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the user cancelled the login' }, { mergeWithLastSubmission: false });
   });

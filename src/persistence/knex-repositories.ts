@@ -62,6 +62,10 @@ export function createKnexRepositories(db: Knex, clock: Clock): Repositories {
                 .first('accounts.*');
         return row ? toAccount(row) : null;
       },
+      async findByEmail(email) {
+        const rows = await db('accounts').whereRaw('lower(email) = lower(?)', [email]);
+        return rows.map(toAccount);
+      },
       async setStatus(id, status) {
         await db('accounts').where({ id }).update({ status, updated_at: clock.now() });
       },
@@ -77,17 +81,35 @@ export function createKnexRepositories(db: Knex, clock: Clock): Repositories {
       },
       async upsert({ accountId, kind, secretHash, setAt, mustChange, expiresAt }) {
         const [row] = await db('credentials')
-          .insert({ id: newId(), account_id: accountId, kind, secret_hash: secretHash, set_at: setAt, must_change: mustChange, expires_at: expiresAt, failed_count: 0, blocked_at: null })
+          .insert({ id: newId(), account_id: accountId, kind, secret_hash: secretHash, set_at: setAt, must_change: mustChange, expires_at: expiresAt, failed_count: 0, blocked_at: null, blocked_until: null, block_count: 0 })
           .onConflict(db.raw(`(account_id, kind) where kind in ('password','pin')`) as unknown as string)
-          .merge(['secret_hash', 'set_at', 'must_change', 'expires_at', 'failed_count', 'blocked_at'])
+          .merge(['secret_hash', 'set_at', 'must_change', 'expires_at', 'failed_count', 'blocked_at', 'blocked_until', 'block_count'])
           .returning('*');
         return toCredential(row);
+      },
+      async findById(id) {
+        const row = await db('credentials').where({ id }).first();
+        return row ? toCredential(row) : null;
+      },
+      async listForAccount(accountId) {
+        return (await db('credentials').where({ account_id: accountId }).orderBy('kind')).map(toCredential);
+      },
+      async recordFailures(id, failedCount) {
+        await db('credentials').where({ id }).update({ failed_count: db.raw('greatest(failed_count, ?)', [failedCount]) });
+      },
+      async block(id, at, until) {
+        await db('credentials')
+          .where({ id })
+          .update(until ? { blocked_until: until, block_count: db.raw('block_count + 1'), failed_count: 0 } : { blocked_at: at, blocked_until: null, block_count: db.raw('block_count + 1'), failed_count: 0 });
+      },
+      async unblock(id) {
+        await db('credentials').where({ id }).update({ blocked_at: null, blocked_until: null, block_count: 0, failed_count: 0 });
       },
       async replaceHash(id, secretHash) {
         await db('credentials').where({ id }).update({ secret_hash: secretHash });
       },
       async recordSuccess(id, at) {
-        await db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0 });
+        await db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0, block_count: 0, blocked_until: null });
       },
     },
     clients: {

@@ -39,6 +39,8 @@ export const toCredential = (r: Row): SecretCredential => ({
   expiresAt: asDateOrNull(r.expires_at),
   failedCount: Number(r.failed_count),
   blockedAt: asDateOrNull(r.blocked_at),
+  blockedUntil: asDateOrNull(r.blocked_until),
+  blockCount: Number(r.block_count ?? 0),
   lastUsedAt: asDateOrNull(r.last_used_at),
 });
 

@@ -65,7 +65,7 @@ afterAll(async () => {
 
 describe('guichet command', () => {
   test('migrate applies the schema, then reports it up to date', async () => {
-    expect(json(await guichet(['migrate', '--json']))).toEqual({ applied: ['0001_foundation'] });
+    expect(json(await guichet(['migrate', '--json']))).toEqual({ applied: ['0001_foundation', '0002_credential_blocks'] });
     const again = await guichet(['migrate']);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe('database is up to date');

@@ -43,7 +43,7 @@ function createFakeCredentials(): CredentialRepository & { byId: Map<string, Sec
     },
     async upsert(input) {
       const existing = await this.find(input.accountId, input.kind);
-      const credential: SecretCredential = { id: existing?.id ?? `credential-${++next}`, ...input, failedCount: 0, blockedAt: null, lastUsedAt: null };
+      const credential: SecretCredential = { id: existing?.id ?? `credential-${++next}`, ...input, failedCount: 0, blockedAt: null, blockedUntil: null, blockCount: 0, lastUsedAt: null };
       byId.set(credential.id, credential);
       return credential;
     },
@@ -55,7 +55,25 @@ function createFakeCredentials(): CredentialRepository & { byId: Map<string, Sec
     async recordSuccess(id, at) {
       const credential = byId.get(id);
       if (!credential) throw new Error(`no credential ${id}`);
-      byId.set(id, { ...credential, failedCount: 0, lastUsedAt: at });
+      byId.set(id, { ...credential, failedCount: 0, blockCount: 0, blockedUntil: null, lastUsedAt: at });
+    },
+    async findById(id) {
+      return byId.get(id) ?? null;
+    },
+    async listForAccount(accountId) {
+      return [...byId.values()].filter((c) => c.accountId === accountId);
+    },
+    async recordFailures(id, failedCount) {
+      const credential = byId.get(id)!;
+      byId.set(id, { ...credential, failedCount: Math.max(credential.failedCount, failedCount) });
+    },
+    async block(id, at, until) {
+      const credential = byId.get(id)!;
+      byId.set(id, { ...credential, failedCount: 0, blockCount: credential.blockCount + 1, ...(until ? { blockedUntil: until } : { blockedAt: at, blockedUntil: null }) });
+    },
+    async unblock(id) {
+      const credential = byId.get(id)!;
+      byId.set(id, { ...credential, failedCount: 0, blockCount: 0, blockedAt: null, blockedUntil: null });
     },
   };
 }
@@ -147,7 +165,7 @@ describe('password authenticator', () => {
     const alice = account('alice');
     const stored = await enrol(alice, await legacyHash('Tr0ub4dor&3-legacy'));
 
-    const outcome = await authenticator.verify(context(alice), { password: 'Tr0ub4dor&3-legacy' });
+    const outcome = await authenticator.verify(context(alice), { secret: 'Tr0ub4dor&3-legacy' });
     if (outcome.kind !== 'verified') throw new Error(`expected verified, got ${JSON.stringify(outcome)}`);
     expect(outcome.accountId).toBe('alice');
     expect(outcome.evidence.credentialId).toBe(stored.id);
@@ -167,14 +185,14 @@ describe('password authenticator', () => {
     expect(hasher.needsRehash(after.secretHash)).toBe(false);
 
     // The upgraded hash still verifies, and needs no further rehash.
-    const again = await authenticator.verify(context(alice), { password: 'Tr0ub4dor&3-legacy' });
+    const again = await authenticator.verify(context(alice), { secret: 'Tr0ub4dor&3-legacy' });
     expect(again).toMatchObject({ kind: 'verified', evidence: { credentialId: stored.id, rehash: null } });
   });
 
   test('a current hash verifies without rehash; commit keeps the hash', async () => {
     const bob = account('bob');
     const stored = await enrol(bob, await hasher.hash('bob-password-2030'));
-    const outcome = await authenticator.verify(context(bob), { password: 'bob-password-2030' });
+    const outcome = await authenticator.verify(context(bob), { secret: 'bob-password-2030' });
     expect(outcome).toEqual({ kind: 'verified', accountId: 'bob', evidence: { credentialId: stored.id, rehash: null } });
     if (outcome.kind !== 'verified') return;
     await authenticator.commit(context(bob), outcome.evidence);
@@ -184,12 +202,12 @@ describe('password authenticator', () => {
   test('a wrong password is rejected with wrong_secret', async () => {
     const carol = account('carol');
     await enrol(carol, await hasher.hash('carol-password-2030'));
-    expect(await authenticator.verify(context(carol), { password: 'carol-password-2031' })).toEqual({ kind: 'rejected', reason: 'wrong_secret' });
+    expect(await authenticator.verify(context(carol), { secret: 'carol-password-2031' })).toEqual({ kind: 'rejected', reason: 'wrong_secret' });
   });
 
   test('an account without a password is rejected with no_credential, after spending a hash', async () => {
     const before = burns;
-    expect(await authenticator.verify(context(account('dave')), { password: 'whatever' })).toEqual({ kind: 'rejected', reason: 'no_credential' });
+    expect(await authenticator.verify(context(account('dave')), { secret: 'whatever' })).toEqual({ kind: 'rejected', reason: 'no_credential' });
     expect(burns).toBe(before + 1);
   });
 
@@ -198,7 +216,7 @@ describe('password authenticator', () => {
     await enrol(erin, await hasher.hash('erin-password-2030'));
     const time = async (who: Account | null) => {
       const start = performance.now();
-      const outcome = await authenticator.verify(context(who), { password: 'a wrong guess' });
+      const outcome = await authenticator.verify(context(who), { secret: 'a wrong guess' });
       return { outcome, ms: performance.now() - start };
     };
     // Warm both paths, then interleave so that load on the machine hits both alike.
