@@ -7,7 +7,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createContainer, type ServerContainer } from '../../src/container.js';
 import { createAccountAdmin } from '../../src/admin/account-admin.js';
 import type { Clock } from '../../src/lib/clock.js';
-import type { ExpiringStore } from '../../src/domain/ports.js';
+import type { CaptchaSource, ExpiringStore, Mailer } from '../../src/domain/ports.js';
 import { createTestDatabase, testRedisPrefix, TEST_REDIS_URL } from './services.js';
 
 export interface RunningGuichet {
@@ -27,6 +27,21 @@ export interface StartOptions {
   /** Reuse an existing database (two processes sharing one); else a fresh one is made and dropped. */
   databaseUrl?: string;
   redisPrefix?: string;
+  captchaSource?: CaptchaSource;
+  mailer?: Mailer;
+}
+
+/** A captcha whose answers the test reads: the product's captcha code path, with a known source. */
+export function knownCaptcha(): CaptchaSource & { answers: string[] } {
+  const answers: string[] = [];
+  return {
+    answers,
+    create() {
+      const answer = `K${answers.length}X${Math.floor(Math.random() * 1000)}`;
+      answers.push(answer);
+      return { answer, svg: `<svg xmlns="http://www.w3.org/2000/svg" width="150" height="50"><text x="10" y="30">${answer}</text></svg>` };
+    },
+  };
 }
 
 /** Starts Guichet on a free port against the real Postgres (own database) and Redis (own prefix). */
@@ -47,7 +62,7 @@ export async function startGuichet(options: StartOptions = {}): Promise<RunningG
   });
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
-  const container = await createContainer(config, { clock: options.clock, logger, store: options.store });
+  const container = await createContainer(config, { clock: options.clock, logger, store: options.store, captchaSource: options.captchaSource, mailer: options.mailer });
   server.on('request', container.provider.callback());
   const admin = createAccountAdmin(container, 'test');
   return {
