@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as foundation from './0001_foundation.js';
 import * as credentialBlocks from './0002_credential_blocks.js';
+import * as factorCredentials from './0003_factor_credentials.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that they run the same from the
@@ -9,6 +10,7 @@ import * as credentialBlocks from './0002_credential_blocks.js';
 const MIGRATIONS: Record<string, Pick<Knex.Migration, 'up' | 'down'>> = {
   '0001_foundation': foundation,
   '0002_credential_blocks': credentialBlocks,
+  '0003_factor_credentials': factorCredentials,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

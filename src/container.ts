@@ -5,7 +5,7 @@ import type { CaptchaSource, ExpiringStore, Mailer, Repositories } from './domai
 import type { PasswordHasher } from './domain/password-hasher.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
-import { createSecretBox } from './lib/encryption.js';
+import { createSecretBox, type SecretBox } from './lib/encryption.js';
 import { openDatabase, migrate } from './persistence/database.js';
 import { createKnexRepositories } from './persistence/knex-repositories.js';
 import { createRedisStore } from './persistence/redis-store.js';
@@ -39,6 +39,7 @@ export interface Container {
   hasher: PasswordHasher;
   mailer: Mailer;
   lockout: Lockout;
+  box: SecretBox;
   close(): Promise<void>;
 }
 
@@ -58,7 +59,8 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db);
-  const repos = createKnexRepositories(db, clock);
+  const box = createSecretBox(Buffer.from(config.secretKey, 'base64'));
+  const repos = createKnexRepositories(db, clock, box);
   const store = options.store ?? (config.redisUrl ? createRedisStore(config.redisUrl, config.redisPrefix) : createMemoryStore(clock));
   const hasher = await createArgon2Hasher(config.password);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: join(config.dataDir, 'mail'), logger });
@@ -74,6 +76,7 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
     hasher,
     mailer,
     lockout,
+    box,
     async close() {
       await store.close();
       await repos.close();
@@ -99,7 +102,7 @@ export interface ServerContainer extends Container {
 export async function createContainer(config: Readonly<Config>, options: ContainerOptions = {}): Promise<ServerContainer> {
   const core = await createCoreContainer(config, options);
   if (config.seedDemo) await createAccountAdmin(core, 'system:demo-seed').seed(demoFixture(config.issuer));
-  const keys = await loadProviderKeys(core.repos.keys, createSecretBox(Buffer.from(config.secretKey, 'base64')));
+  const keys = await loadProviderKeys(core.repos.keys, core.box);
   const provider = createProvider({ config, repos: core.repos, store: core.store, keys, pages: createPageRenderers(config.defaultLocale) });
   const secretDeps = { credentials: core.repos.credentials, hasher: core.hasher };
   const noDurableState = { recordFailures: async () => {}, block: async () => {}, unblock: async () => {} };

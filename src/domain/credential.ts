@@ -20,4 +20,27 @@ export interface SecretCredential {
 }
 
 /** What lockout needs of any credential, whatever its kind: counted through one mechanism. */
-export type GuardedCredential = Pick<SecretCredential, 'id' | 'accountId' | 'kind' | 'failedCount' | 'blockedAt' | 'blockedUntil' | 'blockCount'>;
+export type GuardedCredential = Pick<SecretCredential, 'id' | 'accountId' | 'failedCount' | 'blockedAt' | 'blockedUntil' | 'blockCount'> & { kind: CredentialKind | FactorKind };
+
+/** Strong factors' kinds (issue "strong factors"); each has its folder under src/authenticators. */
+export type FactorKind = 'totp' | 'hotp' | 'emv-cap' | 'webauthn' | 'x509';
+
+/**
+ * A strong factor's credential: `data` is the factor's own record, sealed at rest; `counter` only
+ * ever moves forward (advanceCounter), which is what makes a code usable once.
+ */
+export interface FactorCredential<D = Record<string, unknown>> {
+  id: string;
+  accountId: string;
+  kind: FactorKind;
+  label: string | null;
+  data: D;
+  counter: number | null;
+  lookup: string | null;
+  failedCount: number;
+  blockedAt: Date | null;
+  blockedUntil: Date | null;
+  blockCount: number;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}

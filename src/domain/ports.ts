@@ -1,7 +1,7 @@
 import type { Account, NewAccount, Subscription, Identifier } from './account.js';
 import type { AuditEvent, StoredAuditEvent } from './audit.js';
 import type { ClientRecord } from './client.js';
-import type { CredentialKind, SecretCredential } from './credential.js';
+import type { CredentialKind, FactorCredential, FactorKind, SecretCredential } from './credential.js';
 
 export interface SubscriptionRepository {
   create(input: { identifier: string; name: string }): Promise<Subscription>;
@@ -88,6 +88,7 @@ export interface Repositories {
   clients: ClientRepository;
   keys: KeyRepository;
   audit: AuditLog;
+  factors: FactorCredentialRepository;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -117,4 +118,20 @@ export interface MailMessage {
 /** Outgoing mail: SMTP in production, .eml files in a folder for a first run. */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
+}
+
+/** Strong factors' credentials; `data` is sealed and opened by the repository (SecretBox). */
+export interface FactorCredentialRepository {
+  create<D>(input: { accountId: string; kind: FactorKind; label?: string | null; data: D; counter?: number | null; lookup?: string | null }): Promise<FactorCredential<D>>;
+  findById<D>(id: string): Promise<FactorCredential<D> | null>;
+  findByLookup<D>(kind: FactorKind, lookup: string): Promise<FactorCredential<D> | null>;
+  listForAccount<D>(accountId: string, kind?: FactorKind): Promise<FactorCredential<D>[]>;
+  updateData<D>(id: string, data: D): Promise<void>;
+  /**
+   * Moves the counter to `value` only if it is higher than the stored one (or none is stored); true
+   * when this call moved it. Atomic in Postgres: of two submissions of one code, one wins.
+   */
+  advanceCounter(id: string, value: number): Promise<boolean>;
+  recordUse(id: string, at: Date): Promise<void>;
+  remove(id: string): Promise<boolean>;
 }

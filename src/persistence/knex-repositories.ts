@@ -2,13 +2,62 @@ import type { Knex } from 'knex';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/random.js';
 import type { Repositories } from '../domain/ports.js';
+import type { SecretBox } from '../lib/encryption.js';
+import type { FactorCredential } from '../domain/credential.js';
 import { asDate, asJson, toAccount, toClient, toCredential, toSubscription } from './rows.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
 
 /** The Postgres side of the domain ports (PostgreSQL 15 and PGlite alike). */
-export function createKnexRepositories(db: Knex, clock: Clock): Repositories {
+export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): Repositories {
+  const toFactor = <D>(r: Record<string, any>): FactorCredential<D> => ({
+    ...toCredential(r),
+    kind: r.kind,
+    label: r.label ?? null,
+    data: JSON.parse(box.open(r.sealed_data)) as D,
+    counter: r.counter === null || r.counter === undefined ? null : Number(r.counter),
+    lookup: r.lookup ?? null,
+    createdAt: asDate(r.created_at),
+  });
   return {
+    factors: {
+      async create(input) {
+        const now = clock.now();
+        const [row] = await db('credentials')
+          .insert({ id: newId(), account_id: input.accountId, kind: input.kind, label: input.label ?? null, sealed_data: box.seal(JSON.stringify(input.data)), counter: input.counter ?? null, lookup: input.lookup ?? null, set_at: now, created_at: now })
+          .returning('*');
+        return toFactor(row);
+      },
+      async findById(id) {
+        const row = await db('credentials').where({ id }).whereNotNull('sealed_data').first();
+        return row ? toFactor(row) : null;
+      },
+      async findByLookup(kind, lookup) {
+        const row = await db('credentials').where({ kind, lookup }).first();
+        return row ? toFactor(row) : null;
+      },
+      async listForAccount(accountId, kind) {
+        const q = db('credentials').where({ account_id: accountId }).whereNotNull('sealed_data').orderBy('created_at');
+        if (kind) q.andWhere({ kind });
+        return (await q).map((r: Record<string, any>) => toFactor(r));
+      },
+      async updateData(id, data) {
+        await db('credentials').where({ id }).update({ sealed_data: box.seal(JSON.stringify(data)) });
+      },
+      async advanceCounter(id, value) {
+        const moved = await db('credentials')
+          .where({ id })
+          .andWhere((q) => q.whereNull('counter').orWhere('counter', '<', value))
+          .update({ counter: value });
+        return moved === 1;
+      },
+      async recordUse(id, at) {
+        await db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0, block_count: 0, blocked_until: null });
+      },
+      async remove(id) {
+        return (await db('credentials').where({ id }).delete()) > 0;
+      },
+    },
     subscriptions: {
       async create({ identifier, name }) {
         const [row] = await db('subscriptions').insert({ id: newId(), identifier, name }).returning('*');
