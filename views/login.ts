@@ -96,6 +96,21 @@ export interface SecretView extends FormBase {
   pinLength: number;
   rules: readonly string[];
   captcha?: Captcha | undefined;
+  keypad?: { action: string; layout: string; entered: number } | undefined;
+}
+
+/** Step `pin-keypad`: buttons named `key` carry a slot number (0-9) or `erase`; the layout changes at every page. */
+function keypadForm(page: PageContext, form: SecretView) {
+  const { t } = page;
+  const keypad = form.keypad!;
+  return html`<form method="post" action="${keypad.action}" data-step="pin-keypad" class="keypad">
+  <input type="hidden" name="csrf" value="${form.csrf}">
+  <fieldset>
+    <legend>${t('keypad.legend')}</legend>
+    <p id="keypad-progress" role="status">${t('keypad.progress', { n: String(keypad.entered), total: String(form.pinLength) })} <span aria-hidden="true">${'●'.repeat(keypad.entered)}${'○'.repeat(Math.max(0, form.pinLength - keypad.entered))}</span></p>
+    <div class="keys">${[...keypad.layout].map((digit, slot) => html`<button type="submit" name="key" value="${slot}" class="key">${digit}</button>`)}<button type="submit" name="key" value="erase" class="key secondary">${t('keypad.erase')}</button></div>
+  </fieldset>
+</form>`;
 }
 
 /** Step `password` (input `password`) or `pin` (input `pin`), with `captcha` when one is required. */
@@ -112,12 +127,14 @@ export function secretPage(page: PageContext, form: SecretView): string {
     html`<h1>${title}</h1>
 <p>${t('password.intro', { identifier: form.identifier })}</p>
 ${alert(form.error)}
+${form.keypad ? keypadForm(page, form) : ''}
+${form.keypad ? html`<h2 class="or">${t('keypad.or_type')}</h2>` : ''}
 <form method="post" action="${form.action}" data-step="${form.factor}" novalidate>
   <input type="hidden" name="csrf" value="${form.csrf}">
   <input type="text" name="username" autocomplete="username" value="${form.identifier}" hidden>
   <label for="${form.factor}">${t(isPin ? 'pin.pin' : 'password.password')}</label>
   ${isPin ? html`<p class="hint" id="pin-hint">${t('pin.hint', { n: String(form.pinLength) })}</p>` : ''}
-  <input id="${form.factor}" name="${form.factor}" type="password" required aria-required="true"${describe ? html` aria-describedby="${describe}"` : ''}${invalid ? html` aria-invalid="true"` : ''}${!form.captcha?.error ? html` autofocus` : ''} ${isPin ? html`inputmode="numeric" autocomplete="one-time-code" maxlength="${form.pinLength}" pattern="[0-9]*"` : html`autocomplete="current-password"`}>
+  <input id="${form.factor}" name="${form.factor}" type="password" required aria-required="true"${describe ? html` aria-describedby="${describe}"` : ''}${invalid ? html` aria-invalid="true"` : ''}${!form.captcha?.error && !form.keypad ? html` autofocus` : ''} ${isPin ? html`inputmode="numeric" autocomplete="one-time-code" maxlength="${form.pinLength}" pattern="[0-9]*"` : html`autocomplete="current-password"`}>
   ${rulesHelp(t(isPin ? 'rules.help.pin' : 'rules.help.password'), form.rules)}
   ${captchaBlock(page, form.captcha)}
   <button type="submit">${t(isPin ? 'pin.submit' : 'password.submit')}</button>

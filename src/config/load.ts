@@ -32,6 +32,7 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_MAIL_FROM: 'mailFrom',
   GUICHET_IDENTIFIER_SCHEMES: 'login.identifierSchemes',
   GUICHET_FIRST_FACTOR: 'login.firstFactor',
+  GUICHET_SCRAMBLED_KEYPAD: 'login.scrambledKeypad',
   GUICHET_LOCKOUT_MAX_ATTEMPTS: 'lockout.maxAttempts',
   GUICHET_LOCKOUT_TEMPORARY_BLOCKS: 'lockout.temporaryBlocks',
   GUICHET_LOCKOUT_TEMPORARY_SECONDS: 'lockout.temporaryBlockSeconds',

@@ -115,6 +115,8 @@ export const configSchema = z.object({
       firstFactor: z.enum(['password', 'pin']).default('password'),
       /** How long "remember my identifier" keeps it (the cookie holds the identifier only). */
       rememberIdentifierDays: int(1, 400).default(365),
+      /** Offer the confidential code on a scrambled on-screen keypad, beside the ordinary accessible field. Per client: `guichet_scrambled_keypad`. */
+      scrambledKeypad: bool.default(false),
     })
     .prefault({}),
   lockout: z

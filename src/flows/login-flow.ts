@@ -11,6 +11,8 @@ export interface LoginFlow {
   identifier?: Identifier | undefined;
   completed: CompletedMethod[];
   accountId?: string | undefined;
+  /** The scrambled keypad's current layout (slot → digit) and the digits typed so far. */
+  keypad?: { layout: string; entered: string } | undefined;
   done: boolean;
 }
 

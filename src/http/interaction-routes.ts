@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { randomInt } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
@@ -42,12 +43,23 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export const REMEMBER_COOKIE = 'guichet_remember';
 
+/** A uniformly random order of the ten digits (Fisher–Yates on a CSPRNG). */
+function shuffledDigits(): string {
+  const digits = '0123456789'.split('');
+  for (let i = digits.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [digits[i], digits[j]] = [digits[j]!, digits[i]!];
+  }
+  return digits.join('');
+}
+
 /** Per-client login settings (client metadata) over the deployment's. */
 function loginSettings(config: Readonly<Config>, client: ClientRecord | null) {
   const meta = client?.metadata ?? {};
   const schemes = Array.isArray(meta.guichet_identifier_schemes) ? (meta.guichet_identifier_schemes.filter((s) => s === 'username' || s === 'subscription') as IdentifierScheme[]) : [];
   const factor = meta.guichet_first_factor === 'pin' || meta.guichet_first_factor === 'password' ? meta.guichet_first_factor : config.login.firstFactor;
-  return { schemes: schemes.length > 0 ? schemes : [...config.login.identifierSchemes], firstFactor: factor as SimpleFactor };
+  const keypad = typeof meta.guichet_scrambled_keypad === 'boolean' ? meta.guichet_scrambled_keypad : config.login.scrambledKeypad;
+  return { schemes: schemes.length > 0 ? schemes : [...config.login.identifierSchemes], firstFactor: factor as SimpleFactor, keypad };
 }
 
 /**
@@ -150,6 +162,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       case 'password':
       case 'pin': {
         const needsCaptcha = await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier!));
+        let keypad: { action: string; layout: string; entered: number } | undefined;
+        if (step === 'pin' && settings.keypad && !needsCaptcha) {
+          const layout = shuffledDigits();
+          const entered = flow.keypad?.entered ?? '';
+          await save({ ...flow, keypad: { layout, entered } });
+          keypad = { action: `${base(d.uid)}/pin-keypad`, layout, entered: entered.length };
+        }
         ctx.body = secretPage(p, {
           ...common,
           factor: step,
@@ -159,6 +178,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
           pinLength: config.pinPolicy.length,
           rules: rules(p.t, step),
           captcha: needsCaptcha ? { svg: await captcha.issue(flow.uid), error: options.captchaError, newHref: base(d.uid) } : undefined,
+          keypad,
         });
         return;
       }
@@ -234,22 +254,51 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!flow.identifier) throw new GuichetError('missing_field', 'identify first', { field: 'identifier' });
     const client = await repos.clients.find(flow.clientId);
     if (loginSettings(config, client).firstFactor !== factor) throw new GuichetError('bad_request', `${factor} is not this client's method`);
-    const label = identifierLabel(flow.identifier);
     await enforceRate(ctx, flow.identifier);
     const p = page(ctx, d);
-    if (await abuse.captchaRequired(ctx.ip, label)) {
+    if (await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier))) {
       if (!(await captcha.verify(flow.uid, form.captcha ?? ''))) {
         await render(ctx, d, flow, { status: 400, error: p.t('captcha.wrong'), captchaError: p.t('captcha.wrong') });
         return;
       }
     }
-    const secret = form[factor] ?? '';
+    await checkSecret(ctx, d, flow, factor, form[factor] ?? '');
+  };
+
+  /** The on-screen keypad: each key names a slot of a layout redrawn at every page, never a digit. */
+  router.post('/:uid/pin-keypad', async (ctx) => {
+    const d = await details(ctx);
+    const flow = await loadFlow(d);
+    const form = await postedForm(ctx, flow);
+    const client = await repos.clients.find(flow.clientId);
+    const settings = loginSettings(config, client);
+    if (!flow.identifier || settings.firstFactor !== 'pin' || !settings.keypad || !flow.keypad) throw new GuichetError('bad_request', 'no keypad here');
+    await enforceRate(ctx, flow.identifier);
+    if (await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier))) throw new GuichetError('bad_request', 'the keypad is not offered while a captcha is required');
+    let entered = flow.keypad.entered;
+    if (form.key === 'erase') entered = entered.slice(0, -1);
+    else if (/^\d$/.test(form.key ?? '')) entered += flow.keypad.layout[Number(form.key)] ?? '';
+    else throw new GuichetError('bad_request', 'unknown key');
+    if (entered.length < config.pinPolicy.length) {
+      await save({ ...flow, keypad: { layout: flow.keypad.layout, entered } });
+      ctx.status = 303;
+      ctx.redirect(base(d.uid));
+      return;
+    }
+    const cleared = { ...flow, keypad: { layout: flow.keypad.layout, entered: '' } };
+    await save(cleared);
+    await checkSecret(ctx, d, cleared, 'pin', entered);
+  });
+
+  async function checkSecret(ctx: Context, d: Details, flow: LoginFlow, factor: SimpleFactor, secret: string): Promise<void> {
+    const p = page(ctx, d);
+    const label = identifierLabel(flow.identifier!);
     if (secret.length === 0 || secret.length > 1024) {
       await render(ctx, d, flow, { status: 400, error: p.t(factor === 'pin' ? 'login.failed.pin' : 'login.failed') });
       return;
     }
     const result = await verifyFirstFactor(deps.firstFactor, {
-      identifier: flow.identifier,
+      identifier: flow.identifier!,
       factor,
       secret,
       clientId: flow.clientId,
@@ -286,7 +335,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         );
       }
     }
-  };
+  }
   router.post('/:uid/password', secretStep('password'));
   router.post('/:uid/pin', secretStep('pin'));
 
