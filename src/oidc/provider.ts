@@ -1,4 +1,6 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { levelOfAcr, meets, requiredLevel } from '../policy/step-up.js';
+import type { Level } from '../policy/assurance.js';
 import type { Config } from '../config/schema.js';
 import type { ExpiringStore, Repositories } from '../domain/ports.js';
 import { createAdapterFactory } from './adapter.js';
@@ -69,7 +71,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy(config) },
+    extraClientMetadata: {
+      properties: ['guichet_identifier_schemes', 'guichet_first_factor', 'guichet_scrambled_keypad', 'guichet_minimum_level'],
+      validator(_ctx, key, value) {
+        if (value === undefined) return;
+        const ok =
+          (key === 'guichet_identifier_schemes' && Array.isArray(value) && value.every((v) => v === 'username' || v === 'subscription')) ||
+          (key === 'guichet_first_factor' && (value === 'password' || value === 'pin')) ||
+          (key === 'guichet_scrambled_keypad' && typeof value === 'boolean') ||
+          (key === 'guichet_minimum_level' && (value === 'simple' || value === 'sca' || value === 'sca-phr'));
+        if (!ok) throw new Error(`invalid ${key}`);
+      },
+    },
     renderError: pages.error,
     loadExistingGrant: (ctx) => loadOrImplyGrant(ctx, repos),
     async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
@@ -107,4 +121,25 @@ async function loadOrImplyGrant(ctx: KoaContextWithOIDC, repos: Repositories) {
   if (claims.length > 0) grant.addOIDCClaims(claims);
   await grant.save();
   return grant;
+}
+
+/**
+ * oidc-provider ignores a plain `acr_values` (only essential `acr` claims re-prompt): this check
+ * sends the user back to Guichet when the session's level is below what the request or the
+ * client's minimum asks, so a step-up runs (reason `level_below_requested`).
+ */
+function loginPolicy(config: Readonly<Config>) {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.add(
+    new interactionPolicy.Check('level_below_requested', 'the session does not reach the requested authentication level', (ctx) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const minimum = (oidc.client?.metadata().guichet_minimum_level as Level | undefined) ?? 'simple';
+      const wanted = requiredLevel({ acrValues: oidc.params?.acr_values as string | undefined, clientMinimum: minimum }, config.acr);
+      const reached = (oidc.acr && levelOfAcr(oidc.acr, config.acr)) || 'none';
+      return meets(reached, wanted.level) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
