@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js';
 import type { ExpiringStore, Repositories } from './domain/ports.js';
 import type { Clock } from './lib/clock.js';
 import type { FirstFactorDependencies } from './flows/first-factor.js';
+import type { SecondFactorDependencies } from './flows/second-factor.js';
 import type { ForgotIdentifier } from './flows/forgot-identifier.js';
 import type { AbuseGuard } from './policy/abuse-guard.js';
 import type { Captcha } from './policy/captcha.js';
@@ -23,6 +24,7 @@ export interface AppDependencies {
   repos: Repositories;
   store: ExpiringStore;
   firstFactor: FirstFactorDependencies;
+  secondFactor: SecondFactorDependencies;
   abuse: AbuseGuard;
   captcha: Captcha;
   forgotIdentifier: ForgotIdentifier;

@@ -21,6 +21,9 @@ import { createCaptcha } from './policy/captcha.js';
 import { svgCaptchaSource } from './policy/svg-captcha-source.js';
 import { createForgotIdentifier } from './flows/forgot-identifier.js';
 import { createLockoutAlerts } from './flows/lockout-alerts.js';
+import { createTotpAuthenticator } from './authenticators/oath/totp-authenticator.js';
+import { createHotpAuthenticator } from './authenticators/oath/hotp-authenticator.js';
+import type { CodeFactor } from './flows/second-factor.js';
 import { join } from 'node:path';
 import { loadProviderKeys } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
@@ -115,10 +118,13 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     lockout: core.lockout,
     unknownLockout: createLockout({ store: core.store, credentials: noDurableState, clock: core.clock, policy: config.lockout, notify: async () => {} }),
   };
+  const oath = { factors: core.repos.factors, clock: core.clock, policy: config.oath };
+  const codeFactors: CodeFactor[] = [createTotpAuthenticator(oath), createHotpAuthenticator(oath)];
+  const secondFactor = { factors: core.repos.factors, codeFactors, audit: core.repos.audit, lockout: core.lockout };
   const redis = 'client' in core.store ? (core.store as { client: import('ioredis').Redis }).client : null;
   const abuse = createAbuseGuard({ store: core.store, limiters: createRateLimiterFactory(redis), policy: config.abuse });
   const captcha = createCaptcha({ store: core.store, source: options.captchaSource ?? svgCaptchaSource, ttlSeconds: config.abuse.captchaTtlSeconds });
   const forgotIdentifier = createForgotIdentifier({ accounts: core.repos.accounts, subscriptions: core.repos.subscriptions, audit: core.repos.audit, mailer: core.mailer, logger: core.logger });
-  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger });
+  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger });
   return { ...core, provider };
 }

@@ -143,6 +143,28 @@ ${form.keypad ? html`<h2 class="or">${t('keypad.or_type')}</h2>` : ''}
   );
 }
 
+/** Step `otp`: input `code` (an OATH code, or a card reader's code in identify mode). */
+export function codePage(page: PageContext, form: FormBase & { reason?: string | undefined; identifier: string }): string {
+  const { t } = page;
+  const invalid = Boolean(form.error);
+  return layout(
+    page,
+    t('otp.title'),
+    html`<h1>${t('otp.title')}</h1>
+${form.reason ? html`<p class="reason">${form.reason}</p>` : ''}
+<p>${t('password.intro', { identifier: form.identifier })}</p>
+${alert(form.error)}
+<form method="post" action="${form.action}" data-step="otp" novalidate>
+  <input type="hidden" name="csrf" value="${form.csrf}">
+  <label for="code">${t('otp.code')}</label>
+  <p class="hint" id="code-hint">${t('otp.intro')} ${t('otp.hint')}</p>
+  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required aria-required="true" aria-describedby="code-hint${invalid ? ' form-error' : ''}"${invalid ? html` aria-invalid="true"` : ''} autofocus>
+  <button type="submit">${t('otp.submit')}</button>
+</form>
+<ul class="links"><li><a href="${form.abortHref}">${t('cancel')}</a></li></ul>`,
+  );
+}
+
 /** Step `forgot-identifier`: input `email`; step `forgot-identifier-sent` says the same whatever the address. */
 export function forgotIdentifierPage(page: PageContext, form: { action: string; csrf: string; backHref: string; error?: string | undefined; sent?: boolean; captcha?: Captcha | undefined }): string {
   const { t } = page;

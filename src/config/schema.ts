@@ -119,6 +119,22 @@ export const configSchema = z.object({
       scrambledKeypad: bool.default(false),
     })
     .prefault({}),
+  sca: z
+    .object({
+      /** The level every client needs unless its metadata says otherwise (`guichet_minimum_level`). */
+      defaultMinimumLevel: z.enum(['simple', 'sca', 'sca-phr']).default('simple'),
+    })
+    .prefault({}),
+  oath: z
+    .object({
+      /** TOTP steps accepted either side of now (RFC 6238 §5.2; NIST 800-63B: keep it small). */
+      totpWindowSteps: int(0, 5).default(1),
+      /** HOTP counters looked ahead (RFC 4226 §7.4). */
+      hotpLookAhead: int(1, 25).default(10),
+      /** HOTP resynchronisation window with two consecutive codes (RFC 4226 §7.4). */
+      hotpResyncWindow: int(25, 1000).default(100),
+    })
+    .prefault({}),
   lockout: z
     .object({
       /** Consecutive failures that block a credential (PSD2 RTS art. 4(3)(b): at most 5). */

@@ -17,12 +17,14 @@ import type { FlowStore } from '../flows/flow-store.js';
 import { verifyFirstFactor, type FirstFactorDependencies, type SimpleFactor } from '../flows/first-factor.js';
 import { identifierLabel, isIdentifier, parseIdentifier, type IdentifierScheme } from '../flows/identifier.js';
 import type { ForgotIdentifier } from '../flows/forgot-identifier.js';
-import { levelOf } from '../policy/assurance.js';
+import { levelOf, type CompletedMethod } from '../policy/assurance.js';
+import { acrOf, meets, requiredLevel, type Requirement } from '../policy/step-up.js';
+import { enrolledCodeFactors, verifySecondFactor, type SecondFactorDependencies } from '../flows/second-factor.js';
 import type { AbuseGuard } from '../policy/abuse-guard.js';
 import type { Captcha } from '../policy/captcha.js';
 import { describePasswordRules, describePinRules } from '../policy/secret-policy.js';
 import type { MessageId, Translate } from '../i18n/messages.js';
-import { consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
+import { codePage, consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
 import { readForm } from './read-form.js';
 import { pageContext } from './page-context.js';
 
@@ -32,6 +34,7 @@ export interface InteractionDependencies {
   repos: Repositories;
   flows: FlowStore;
   firstFactor: FirstFactorDependencies;
+  secondFactor: SecondFactorDependencies;
   abuse: AbuseGuard;
   captcha: Captcha;
   forgotIdentifier: ForgotIdentifier;
@@ -93,8 +96,58 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const restart = new URL('/auth', config.issuer);
     for (const [name, value] of Object.entries(d.params)) if (typeof value === 'string') restart.searchParams.set(name, value);
     const flow: LoginFlow = { uid: d.uid, clientId: String(d.params.client_id), csrf: randomToken(), restartUrl: restart.pathname + restart.search, completed: [], done: false };
-    await flows.save(flow, config.ttl.flow);
-    return flow;
+    const stepUp = await stepUpFromSession(d, flow);
+    await flows.save(stepUp ?? flow, config.ttl.flow);
+    return stepUp ?? flow;
+  }
+
+  /**
+   * A session that is only short of level (no other reason to log in again) keeps its first factor:
+   * the flow starts at the second one (STYLE.md flow model, reason `level_below_requested`).
+   */
+  async function stepUpFromSession(d: Details, flow: LoginFlow): Promise<LoginFlow | null> {
+    const accountId = d.session?.accountId;
+    const reasons = d.prompt.reasons ?? [];
+    if (!accountId || d.prompt.name !== 'login' || reasons.length === 0 || reasons.some((r) => r !== 'level_below_requested' && r !== 'essential_acr' && r !== 'essential_acrs')) return null;
+    const account = await repos.accounts.findById(accountId);
+    if (!account || account.status !== 'active') return null;
+    const identifier: Identifier | null = account.username
+      ? { scheme: 'username', username: account.username }
+      : account.subscriptionId && account.userNumber
+        ? { scheme: 'subscription', subscription: (await repos.subscriptions.findById(account.subscriptionId))?.identifier ?? '', userNumber: account.userNumber }
+        : null;
+    if (!identifier) return null;
+    const sessionAmr = (d.session as { amr?: string[] } | undefined)?.amr ?? [];
+    const required = await requirementFor(d, flow.clientId);
+    return { ...flow, identifier, accountId, completed: methodsFromAmr(sessionAmr), sessionAmr, pendingSecond: true, firstFactorPassed: true, required: { ...required, reason: 'level_below_requested' } };
+  }
+
+  async function requirementFor(d: Details, clientId: string): Promise<Requirement> {
+    const client = await repos.clients.find(clientId);
+    const minimum = (client?.metadata.guichet_minimum_level as Requirement['level'] | undefined) ?? config.sca.defaultMinimumLevel;
+    let essentialAcrs: string[] | undefined;
+    try {
+      const claims = typeof d.params.claims === 'string' ? (JSON.parse(d.params.claims) as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } }) : undefined;
+      const acr = claims?.id_token?.acr;
+      if (acr?.essential) essentialAcrs = acr.values ?? (acr.value ? [acr.value] : undefined);
+    } catch {
+      essentialAcrs = undefined;
+    }
+    return requiredLevel({ acrValues: d.params.acr_values as string | undefined, essentialAcrs, clientMinimum: minimum }, config.acr);
+  }
+
+  /** Ends the login with the level and methods actually completed (RFC 8176 amr, `mfa` when more than one factor). */
+  async function finishLogin(ctx: Context, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
+    await save({ ...flow, completed, accountId, done: true, pendingSecond: false });
+    const level = levelOf(completed);
+    const all = [...new Set([...(flow.sessionAmr ?? []), ...amr])];
+    if (new Set(completed.flatMap((m) => m.factors)).size > 1 && !all.includes('mfa')) all.push('mfa');
+    await provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { login: { accountId, acr: acrOf(level, config.acr), amr: all, remember: true, ts: Math.floor(clock.now().getTime() / 1000) } },
+      { mergeWithLastSubmission: false },
+    );
   }
 
   const save = (flow: LoginFlow) => flows.save(flow, config.ttl.flow);
@@ -182,6 +235,9 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         });
         return;
       }
+      case 'code':
+        ctx.body = codePage(p, { ...common, action: `${base(d.uid)}/otp`, identifier: identifierLabel(flow.identifier!), reason: flow.required && flow.required.reason !== 'none' ? p.t(`stepup.${flow.required.reason}` as MessageId) : undefined });
+        return;
       case 'consent':
         ctx.body = consentPage(p, { ...common, action: `${base(d.uid)}/consent`, scopes: String(d.params.scope ?? 'openid').split(' ') });
         return;
@@ -305,11 +361,20 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
     });
     switch (result.kind) {
-      case 'failed':
+      case 'failed': {
         await abuse.recordFailure(ctx.ip, label);
         logger.info({ event: 'login.failure', factor, reason: result.reason, accountId: result.accountId, clientId: flow.clientId }, 'login failed');
+        const required = await requirementFor(d, flow.clientId);
+        if (!meets('simple', required.level)) {
+          // SCA: take the second factor before saying anything (PSD2 RTS art. 4(3)(a)).
+          await save({ ...flow, pendingSecond: true, firstFactorPassed: false, accountId: result.accountId ?? undefined, required });
+          ctx.status = 303;
+          ctx.redirect(base(d.uid));
+          return;
+        }
         await render(ctx, d, flow, { status: 401, error: p.t(factor === 'pin' ? 'login.failed.pin' : 'login.failed') });
         return;
+      }
       case 'blocked': {
         await abuse.recordFailure(ctx.ip, label);
         logger.info({ event: 'login.blocked', factor, accountId: result.accountId, clientId: flow.clientId }, 'credential blocked');
@@ -323,19 +388,67 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       case 'verified': {
         await abuse.recordSuccess(label);
         const completed = [...flow.completed, { authenticator: factor, factors: result.authenticator.factors }];
-        await save({ ...flow, completed, accountId: result.account.id, done: true });
-        logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'login succeeded');
-        const level = levelOf(completed);
-        const acr = level === 'sca-phr' ? config.acr.scaPhr : level === 'sca' ? config.acr.sca : config.acr.simple;
-        await provider.interactionFinished(
-          ctx.req,
-          ctx.res,
-          { login: { accountId: result.account.id, acr, amr: result.amr, remember: true, ts: Math.floor(clock.now().getTime() / 1000) } },
-          { mergeWithLastSubmission: false },
-        );
+        logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'first factor verified');
+        const required = await requirementFor(d, flow.clientId);
+        if (!meets(levelOf(completed), required.level)) {
+          const enrolled = await enrolledCodeFactors(deps.secondFactor, result.account.id);
+          if (enrolled.length > 0) {
+            await save({ ...flow, completed, accountId: result.account.id, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: result.amr });
+            ctx.status = 303;
+            ctx.redirect(base(d.uid));
+            return;
+          }
+          if (required.essential) {
+            await save({ ...flow, done: true });
+            await repos.audit.record({ action: 'login.unmet_requirements', result: 'failure', accountId: result.account.id, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), reason: 'no_strong_factor_enrolled', details: { required: required.level } });
+            await provider.interactionFinished(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: 'no enrolled method reaches the requested level' }, { mergeWithLastSubmission: false });
+            return;
+          }
+        }
+        await finishLogin(ctx, flow, result.account.id, completed, result.amr);
       }
     }
   }
+  router.post('/:uid/otp', async (ctx) => {
+    const d = await details(ctx);
+    const flow = await loadFlow(d);
+    const form = await postedForm(ctx, flow);
+    if (!flow.pendingSecond || !flow.identifier) throw new GuichetError('bad_request', 'no second factor is expected here');
+    await enforceRate(ctx, flow.identifier);
+    const p = page(ctx, d);
+    const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
+    const result = await verifySecondFactor(deps.secondFactor, {
+      account,
+      firstFactorPassed: flow.firstFactorPassed === true,
+      code: (form.code ?? '').slice(0, 32),
+      clientId: flow.clientId,
+      auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
+    });
+    if (result.kind === 'verified' && account) {
+      const completed = [...flow.completed, { authenticator: result.factor.id, factors: result.factor.factors }];
+      logger.info({ event: 'login.success', factor: result.factor.id, accountId: account.id, clientId: flow.clientId }, 'second factor verified');
+      await finishLogin(ctx, flow, account.id, completed, [...(flow.sessionAmr ?? []), ...result.factor.amr]);
+      return;
+    }
+    await abuse.recordFailure(ctx.ip, identifierLabel(flow.identifier));
+    const stepUp = flow.sessionAmr !== undefined && flow.firstFactorPassed && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session');
+    if (result.kind === 'blocked') {
+      const message = result.until ? p.t('login.blocked_until', { time: result.until.toLocaleString(p.locale === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' }) }) : p.t('login.blocked');
+      const reset = { ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [] };
+      await save(reset);
+      await render(ctx, d, reset, { status: 403, error: message });
+      return;
+    }
+    if (stepUp) {
+      await render(ctx, d, flow, { status: 401, error: p.t('login.failed.sca') });
+      return;
+    }
+    // Both factors are asked again: nothing tells which one was wrong.
+    const reset = { ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [], sessionAmr: undefined };
+    await save(reset);
+    await render(ctx, d, reset, { status: 401, error: p.t('login.failed.sca') });
+  });
+
   router.post('/:uid/password', secretStep('password'));
   router.post('/:uid/pin', secretStep('pin'));
 
@@ -404,4 +517,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   });
 
   return router;
+}
+
+/** The methods a session already holds, from its RFC 8176 amr, so a step-up adds only what is missing. */
+function methodsFromAmr(amr: readonly string[]): CompletedMethod[] {
+  const methods: CompletedMethod[] = [];
+  if (amr.some((v) => v === 'pwd' || v === 'pin' || v === 'kba')) methods.push({ authenticator: 'session', factors: ['knowledge'] });
+  if (amr.some((v) => v === 'otp' || v === 'hwk' || v === 'swk' || v === 'sc')) methods.push({ authenticator: 'session', factors: ['possession'] });
+  return methods;
 }
