@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Container } from '../container.js';
+import type { StdinSecret } from './stdin.js';
 
 /** What a command prints: `text` for people, `json` (one document) with `--json`. */
 export interface Output {
@@ -11,8 +12,8 @@ export interface Output {
 export interface Session {
   config: Readonly<Config>;
   container(): Promise<Container>;
-  /** The secret piped on stdin (`--password-stdin`); never taken from the arguments. */
-  readSecret(): Promise<string>;
+  /** The secret piped on stdin (`--password-stdin`, `--pin-stdin`); never taken from the arguments. */
+  readSecret(what: StdinSecret): Promise<string>;
 }
 
 export type Run = (session: Session) => Promise<Output>;

@@ -25,7 +25,7 @@ function openSession(config: Readonly<Config>): Session & { close(): Promise<voi
       );
       return opening;
     },
-    readSecret: () => readSecretFromStdin(),
+    readSecret: (what) => readSecretFromStdin(what),
     async close() {
       if (opening) await (await opening.catch(() => null))?.close();
     },

@@ -26,8 +26,9 @@ const FOOTER = `Options on every command:
   --json       print one JSON document on stdout instead of text
   -h, --help   print this help
 
-Accounts are named by username or by SUBSCRIPTION/USERNUMBER. Passwords are read from stdin
-(--password-stdin), never from the arguments.
+Accounts are named by username or by SUBSCRIPTION/USERNUMBER. Passwords and confidential codes are
+read from stdin (--password-stdin, --pin-stdin), never from the arguments; they must pass the password
+and PIN policies, or with --must-change (a temporary secret) at least their length rules.
 Configuration comes from the environment, as for the server: DATABASE_URL (without it, the embedded
 database in GUICHET_DATA_DIR, .guichet by default), REDIS_URL, GUICHET_CONFIG_FILE, ...
 

@@ -1,7 +1,7 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,14 +65,16 @@ afterAll(async () => {
 
 describe('guichet command', () => {
   test('migrate applies the schema, then reports it up to date', async () => {
-    expect(json(await guichet(['migrate', '--json']))).toEqual({ applied: ['0001_foundation', '0002_credential_blocks'] });
+    const migrations = (await readdir(join(ROOT, 'migrations'))).filter((f) => /^\d{4}_\w+\.ts$/.test(f)).map((f) => f.slice(0, -3)).sort();
+    expect(migrations.slice(0, 2)).toEqual(['0001_foundation', '0002_credential_blocks']);
+    expect(json(await guichet(['migrate', '--json']))).toEqual({ applied: migrations });
     const again = await guichet(['migrate']);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe('database is up to date');
   }, 30_000);
 
   test('help prints the usage; bad usage exits 2 with the usage on stderr', async () => {
-    const [help, none, unknown, missing, passwordArgument, badUri, noSub] = await Promise.all([
+    const [help, none, unknown, missing, passwordArgument, badUri, noSub, badKind, badFactor, pinNotFromStdin, twoSecrets] = await Promise.all([
       guichet(['--help']),
       guichet([]),
       guichet(['frobnicate']),
@@ -80,10 +82,15 @@ describe('guichet command', () => {
       guichet(['account', 'add', '--username', 'eve', '--password', 'in-the-shell-history']),
       guichet(['client', 'add', '--id', 'x', '--redirect-uri', 'https://rp.example/cb#frag']),
       guichet(['account', 'add', '--subscription', 'ACME-001']),
+      guichet(['account', 'unblock', 'someone', '--kind', 'totp']),
+      guichet(['client', 'add', '--id', 'x', '--redirect-uri', 'https://rp.example/cb', '--first-factor', 'sms']),
+      guichet(['account', 'set-pin', 'someone']),
+      guichet(['account', 'add', '--username', 'eve', '--password-stdin', '--pin-stdin']),
     ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('guichet account set-password');
-    for (const run of [none, unknown, missing, passwordArgument, badUri, noSub]) {
+    expect(help.stdout).toContain('guichet account unblock');
+    for (const run of [none, unknown, missing, passwordArgument, badUri, noSub, badKind, badFactor, pinNotFromStdin, twoSecrets]) {
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain('Usage');
@@ -93,17 +100,32 @@ describe('guichet command', () => {
     expect(passwordArgument.stderr).toContain("Unknown option '--password'");
     expect(badUri.stderr).toContain('must not have a fragment');
     expect(noSub.stderr).toContain('--subscription and --user-number go together');
+    expect(badKind.stderr).toContain('--kind must be one of password, pin');
+    expect(badFactor.stderr).toContain('--first-factor must be one of password, pin');
+    expect(pinNotFromStdin.stderr).toContain('--pin-stdin is required');
+    expect(twoSecrets.stderr).toContain('both read stdin');
   }, 30_000);
 
   test('seed loads fixtures/example.json, and a second seed creates nothing more', async () => {
-    expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toEqual({ file: 'fixtures/example.json', subscriptions: 2, accounts: 4, clients: 1 });
+    expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toEqual({ file: 'fixtures/example.json', subscriptions: 2, accounts: 5, clients: 1 });
     expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toMatchObject({ subscriptions: 0, accounts: 0 });
     const [counts] = await query(`select (select count(*)::int from subscriptions) as s, (select count(*)::int from accounts) as a, (select count(*)::int from oidc_clients) as c`);
-    expect(counts).toEqual({ s: 2, a: 4, c: 1 });
+    expect(counts).toEqual({ s: 2, a: 5, c: 1 });
 
-    const [bySubscription, byUsername] = await Promise.all([guichet(['account', 'show', 'ACME-001/01', '--json']), guichet(['account', 'show', 'paul.leroy', '--json'])]);
-    expect(json(bySubscription).account).toMatchObject({ subscription: 'ACME-001', userNumber: '01', familyName: 'Dupont', password: { mustChange: false, failedCount: 0, blocked: false } });
-    expect(json(byUsername).account).toMatchObject({ username: 'paul.leroy', userNumber: '02', password: { mustChange: true } });
+    const [bySubscription, byUsername, withPin] = await Promise.all([
+      guichet(['account', 'show', 'ACME-001/01', '--json']),
+      guichet(['account', 'show', 'paul.leroy', '--json']),
+      guichet(['account', 'show', 'BOREAL-042/12']),
+    ]);
+    expect(json(bySubscription).account).toMatchObject({
+      subscription: 'ACME-001',
+      userNumber: '01',
+      familyName: 'Dupont',
+      credentials: [{ kind: 'password', mustChange: false, failedCount: 0, blocked: false, blockedAt: null, blockedUntil: null, blockCount: 0 }],
+    });
+    expect(json(byUsername).account).toMatchObject({ username: 'paul.leroy', userNumber: '02', credentials: [{ kind: 'password', mustChange: true }] });
+    expect(withPin.stdout).toMatch(/^PIN\s+set \S+; must change: no; failed attempts: 0; blocked: no; blocks: 0$/m);
+    expect(withPin.stdout).not.toMatch(/^password/m);
   }, 30_000);
 
   test('docs/SEED.md shows fixtures/example.json as it is', async () => {
@@ -126,10 +148,13 @@ describe('guichet command', () => {
   }, 30_000);
 
   test('client add prints a confidential secret once; list never shows it; remove is audited', async () => {
-    const [confidential, publicClient] = await Promise.all([
+    const [confidential, publicClient, withLogin] = await Promise.all([
       guichet(['client', 'add', '--id', 'back-office', '--name', 'Back office', '--redirect-uri', 'https://bo.example/cb', '--redirect-uri', 'https://bo.example/cb2', '--post-logout-uri', 'https://bo.example/', '--grant', 'refresh_token', '--first-party', '--json']),
       guichet(['client', 'add', '--id', 'mobile', '--redirect-uri', 'com.example.app:/callback', '--public', '--json']),
+      guichet(['client', 'add', '--id', 'agency', '--redirect-uri', 'https://agency.example/cb', '--identifier-scheme', 'subscription', '--identifier-scheme', 'username', '--first-factor', 'pin']),
     ]);
+    expect(withLogin.code).toBe(0);
+    expect(withLogin.stdout).toContain('login: subscription, username, then pin');
     const added = json(confidential);
     expect(added.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(added.client).toMatchObject({ clientId: 'back-office', public: false, firstParty: true, metadata: { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://bo.example/cb', 'https://bo.example/cb2'] } });
@@ -143,7 +168,13 @@ describe('guichet command', () => {
       guichet(['client', 'list']),
       guichet(['client', 'add', '--id', 'mobile', '--redirect-uri', 'https://x.example/cb']),
     ]);
-    expect(json(list).clients.map((c: { clientId: string }) => c.clientId)).toEqual(['back-office', 'mobile', 'portal']);
+    const clients = json(list).clients;
+    expect(clients.map((c: { clientId: string }) => c.clientId)).toEqual(['agency', 'back-office', 'mobile', 'portal']);
+    expect(clients[0]).toMatchObject({ identifierSchemes: ['subscription', 'username'], firstFactor: 'pin', metadata: { guichet_identifier_schemes: ['subscription', 'username'], guichet_first_factor: 'pin' } });
+    expect(clients[1]).toMatchObject({ identifierSchemes: null, firstFactor: null });
+    expect(clients[1].metadata).not.toHaveProperty('guichet_first_factor');
+    expect(textList.stdout).toMatch(/^agency\s+confidential\s+no\s+subscription,username\s+pin\s/m);
+    expect(textList.stdout).toMatch(/^portal\s+confidential\s+yes\s+\(default\)\s+\(default\)\s/m);
     for (const run of [list, textList]) {
       expect(run.stdout).not.toContain(added.clientSecret);
       expect(run.stdout).not.toContain('example-portal-secret');
@@ -161,10 +192,11 @@ describe('guichet command', () => {
       expect.arrayContaining([
         { action: 'admin.client.add', actor: 'cli', client_id: 'back-office' },
         { action: 'admin.client.add', actor: 'cli', client_id: 'mobile' },
+        { action: 'admin.client.add', actor: 'cli', client_id: 'agency' },
         { action: 'admin.client.remove', actor: 'cli', client_id: 'mobile' },
       ]),
     );
-    expect(events).toHaveLength(3);
+    expect(events).toHaveLength(4);
   }, 45_000);
 
   test('ASVS-42 administrative changes are audited without secrets', async () => {
@@ -176,7 +208,7 @@ describe('guichet command', () => {
         `${password}\n`,
       ),
     ).account;
-    expect(added).toMatchObject({ username: 'anne.petit', subscription: 'BOREAL-042', userNumber: '8', status: 'active', roles: ['consultation', 'export'], locale: 'en', password: { mustChange: true, failedCount: 0, blocked: false } });
+    expect(added).toMatchObject({ username: 'anne.petit', subscription: 'BOREAL-042', userNumber: '8', status: 'active', roles: ['consultation', 'export'], locale: 'en', credentials: [{ kind: 'password', mustChange: true, failedCount: 0, blocked: false }] });
 
     const [shown, shownText] = await Promise.all([guichet(['account', 'show', 'anne.petit', '--json']), guichet(['account', 'show', 'BOREAL-042/8'])]);
     expect(json(shown).account.id).toBe(added.id);
@@ -190,7 +222,7 @@ describe('guichet command', () => {
     }
 
     const reset = json(await guichet(['account', 'set-password', 'BOREAL-042/8', '--password-stdin', '--json'], replacement));
-    expect(reset.account.password).toMatchObject({ mustChange: false });
+    expect(reset.account.credentials).toMatchObject([{ kind: 'password', mustChange: false }]);
     const [after] = await query(`select secret_hash from credentials where account_id = $1`, [added.id]);
     expect(after.secret_hash).not.toBe(credential.secret_hash);
 
@@ -214,6 +246,109 @@ describe('guichet command', () => {
       expect(audit).not.toContain(secret);
     }
   }, 45_000);
+
+  test('PSD2-08 an administrator unblocks a blocked credential', async () => {
+    // Claire's password is blocked for good and her account blocked; Louis's PIN is blocked for an
+    // hour; the password of ACME-001/01 is blocked for good after three temporary blocks (only shown).
+    const [claire] = await query(`select id from accounts where username = 'claire.martin'`);
+    const [louis, jeanne] = await query(
+      `select a.id from accounts a join subscriptions s on s.id = a.subscription_id where (s.identifier, a.user_number) in (('BOREAL-042', '12'), ('ACME-001', '01')) order by s.identifier desc`,
+    );
+    await query(`update credentials set blocked_at = now(), failed_count = 5 where account_id = $1 and kind = 'password'`, [claire.id]);
+    await query(`update accounts set status = 'blocked' where id = $1`, [claire.id]);
+    await query(`update credentials set blocked_until = now() + interval '1 hour', block_count = 1, failed_count = 0 where account_id = $1 and kind = 'pin'`, [louis.id]);
+    await query(`update credentials set blocked_at = now(), block_count = 3, failed_count = 0 where account_id = $1 and kind = 'password'`, [jeanne.id]);
+
+    const [unblocked, pinText, noPin, shown] = await Promise.all([
+      guichet(['account', 'unblock', 'claire.martin', '--json']),
+      guichet(['account', 'unblock', 'BOREAL-042/12', '--kind', 'pin']),
+      guichet(['account', 'unblock', 'ACME-001/01', '--kind', 'pin']),
+      guichet(['account', 'show', 'ACME-001/01']),
+    ]);
+    const result = json(unblocked);
+    expect(result).toMatchObject({ changed: true, reactivated: true, unblocked: [{ kind: 'password', before: { blocked: true, blockedAt: expect.any(String), blockedUntil: null, failedCount: 5 } }] });
+    expect(result.account).toMatchObject({ status: 'active', credentials: [{ kind: 'password', blocked: false, blockedAt: null, failedCount: 0, blockCount: 0 }] });
+    expect(pinText.code).toBe(0);
+    expect(pinText.stdout).toMatch(/^PIN of BOREAL-042\/12 unblocked \(was blocked: temporarily until \S+; failed attempts: 0; blocks: 1\)$/m);
+    expect(noPin.code).toBe(1);
+    expect(noPin.stderr).toContain('account ACME-001/01 has no PIN');
+    expect(shown.stdout).toMatch(/^password\s+set \S+; must change: no; failed attempts: 0; blocked: permanently since \S+; blocks: 3$/m);
+
+    const rows = await query(`select kind, blocked_at, blocked_until, failed_count, block_count from credentials where account_id in ($1, $2) order by kind`, [claire.id, louis.id]);
+    expect(rows).toEqual([
+      { kind: 'password', blocked_at: null, blocked_until: null, failed_count: 0, block_count: 0 },
+      { kind: 'pin', blocked_at: null, blocked_until: null, failed_count: 0, block_count: 0 },
+    ]);
+    expect((await query(`select status from accounts where id = $1`, [claire.id]))[0].status).toBe('active');
+    const events = await query(`select account_id, action, actor, details from audit_events where action in ('admin.credential.unblock', 'admin.account.status') and account_id in ($1, $2) order by id`, [claire.id, louis.id]);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { account_id: claire.id, action: 'admin.credential.unblock', actor: 'cli', details: { kind: 'password' } },
+        { account_id: claire.id, action: 'admin.account.status', actor: 'cli', details: { status: 'active' } },
+        { account_id: louis.id, action: 'admin.credential.unblock', actor: 'cli', details: { kind: 'pin' } },
+      ]),
+    );
+    expect(events).toHaveLength(3);
+  }, 30_000);
+
+  test('set-pin and --pin-stdin refuse a trivial code with its reasons and accept a good one', async () => {
+    // Refusals write nothing, so they run alongside the accepted codes.
+    const [trivial, tooShortTemporary, addTrivial, addGood, good, temporary] = await Promise.all([
+      guichet(['account', 'set-pin', 'paul.leroy', '--pin-stdin', '--json'], '123456\n'),
+      guichet(['account', 'set-pin', 'ACME-001/01', '--pin-stdin', '--must-change'], '12345\n'),
+      guichet(['account', 'add', '--username', 'tom.roux', '--pin-stdin'], '123456\n'),
+      guichet(['account', 'add', '--username', 'lea.roux', '--pin-stdin', '--json'], '246813\n'),
+      guichet(['account', 'set-pin', 'paul.leroy', '--pin-stdin', '--json'], '739201\n'),
+      guichet(['account', 'set-pin', 'ACME-001/01', '--pin-stdin', '--must-change'], '111111\n'),
+    ]);
+    expect(trivial.code).toBe(1);
+    expect(trivial.stderr).toContain('the confidential code is refused by the PIN policy (1 reason)');
+    expect(trivial.stderr).toContain('  - This code is a run of digits.');
+    expect(JSON.parse(trivial.stdout)).toEqual({ error: { code: 'bad_request', message: expect.stringContaining('refused'), problems: ['This code is a run of digits.'] } });
+    // A temporary code may be weak ('111111' passes), but not of the wrong length.
+    expect(tooShortTemporary.code).toBe(1);
+    expect(tooShortTemporary.stderr).toContain('  - The confidential code must be exactly 6 digits long.');
+    expect(tooShortTemporary.stderr).not.toContain('run of digits');
+    expect(temporary.code).toBe(0);
+    expect(temporary.stdout.trim()).toBe('confidential code of ACME-001/01 set (to be changed at next login)');
+    expect(addTrivial.code).toBe(1);
+    expect(addTrivial.stderr).toContain('This code is a run of digits.');
+    expect(await query(`select id from accounts where username = 'tom.roux'`)).toHaveLength(0);
+    expect(json(addGood).account.credentials).toMatchObject([{ kind: 'pin', mustChange: false }]);
+    expect(json(good).account.credentials).toMatchObject([{ kind: 'password' }, { kind: 'pin', mustChange: false, failedCount: 0 }]);
+
+    const events = await query(`select a.username, e.details from audit_events e join accounts a on a.id = e.account_id where e.action = 'admin.pin.set' and a.username in ('paul.leroy', 'lea.roux') order by e.id`);
+    expect(events).toEqual(expect.arrayContaining([{ username: 'paul.leroy', details: { mustChange: false } }, { username: 'lea.roux', details: { mustChange: false } }]));
+    const audit = JSON.stringify(await query(`select * from audit_events`));
+    for (const pin of ['739201', '246813']) {
+      expect(audit).not.toContain(pin);
+      expect(transcript.join('\n')).not.toContain(pin);
+    }
+  }, 30_000);
+
+  test('N3-07 set-password refuses a common password, listing every reason, and accepts a long passphrase', async () => {
+    const passwordOf = async (username: string) =>
+      (await query(`select c.secret_hash from credentials c join accounts a on a.id = c.account_id where a.username = $1 and c.kind = 'password'`, [username]))[0].secret_hash as string;
+    const before = await passwordOf('paul.leroy');
+    // Refusals write nothing, so they run alongside the accepted passwords.
+    const [common, personal, passphrase, temporaryCommon] = await Promise.all([
+      guichet(['account', 'set-password', 'paul.leroy', '--password-stdin'], 'Password1\n'),
+      guichet(['account', 'set-password', 'paul.leroy', '--password-stdin'], 'Paul.Leroy-Guichet\n'),
+      guichet(['account', 'set-password', 'paul.leroy', '--password-stdin', '--json'], 'mauve kettle under a quiet bridge\n'),
+      guichet(['account', 'set-password', 'ACME-001/01', '--password-stdin', '--must-change', '--json'], 'Password1\n'),
+    ]);
+    expect(common.code).toBe(1);
+    expect(common.stderr).toContain('the password is refused by the password policy (1 reason)');
+    expect(common.stderr).toContain('  - This password is too common or has already been leaked.');
+    expect(personal.code).toBe(1);
+    expect(personal.stderr).toContain('(2 reasons)');
+    expect(personal.stderr).toContain('  - The password must not contain your identifier.');
+    expect(personal.stderr).toContain('  - The password must not contain the name of the service or bank.');
+    expect(json(passphrase).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: false });
+    expect(await passwordOf('paul.leroy')).not.toBe(before);
+    // A temporary password, replaced at the next login, only has to be long enough (as a temporary code, above).
+    expect(json(temporaryCommon).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: true, blocked: false });
+  }, 30_000);
 
   test('an unknown account exits 1 with "no such account", without a stack trace', async () => {
     const runs = await Promise.all([

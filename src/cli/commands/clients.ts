@@ -6,6 +6,9 @@ import type { Command } from '../command.js';
 import { formatTable, yesNo } from '../output.js';
 
 const EXTRA_GRANTS = ['refresh_token', 'client_credentials'] as const;
+/** Per-client login settings (client metadata read by the login pages), over the deployment's `login` configuration. */
+const IDENTIFIER_SCHEMES = ['username', 'subscription'] as const;
+const FIRST_FACTORS = ['password', 'pin'] as const;
 
 /** Redirect URIs are absolute and carry no fragment (RFC 6749 §3.1.2). */
 function checkRedirectUri(command: string, option: string, uri: string): string {
@@ -22,17 +25,25 @@ function describeClient(record: ClientRecord) {
     name: typeof metadata.client_name === 'string' ? metadata.client_name : null,
     public: metadata.token_endpoint_auth_method === 'none',
     firstParty: record.firstParty,
+    /** Null: the deployment's `login.identifierSchemes` and `login.firstFactor` apply. */
+    identifierSchemes: Array.isArray(metadata.guichet_identifier_schemes) ? (metadata.guichet_identifier_schemes as string[]) : null,
+    firstFactor: typeof metadata.guichet_first_factor === 'string' ? metadata.guichet_first_factor : null,
     createdAt: record.createdAt.toISOString(),
     metadata,
   };
 }
 
+/** Shown for a login setting the client leaves to the configuration. */
+const DEFAULT = '(default)';
+
 const list = (v: unknown): string => (Array.isArray(v) ? v.join(' ') : '');
 
 export const clientAddCommand: Command = {
   name: 'client add',
-  synopsis: '--id ID --redirect-uri URI [--redirect-uri URI…] [--post-logout-uri URI…] [--name NAME] [--public] [--first-party] [--grant refresh_token|client_credentials…]',
-  summary: 'Register a client. A confidential client gets a secret, printed this once only; --public makes a client without one (PKCE only).',
+  synopsis:
+    '--id ID --redirect-uri URI [--redirect-uri URI…] [--post-logout-uri URI…] [--name NAME] [--public] [--first-party] [--grant refresh_token|client_credentials…] [--identifier-scheme username|subscription…] [--first-factor password|pin]',
+  summary:
+    'Register a client. A confidential client gets a secret, printed this once only; --public makes a client without one (PKCE only). --identifier-scheme and --first-factor set how its users log in (default: the configuration).',
   parse(args) {
     const { values } = parseCommandArgs(this.name, args, {
       id: { type: 'string' },
@@ -42,6 +53,8 @@ export const clientAddCommand: Command = {
       public: { type: 'boolean' },
       'first-party': { type: 'boolean' },
       grant: { type: 'string', multiple: true },
+      'identifier-scheme': { type: 'string', multiple: true },
+      'first-factor': { type: 'string' },
     });
     const clientId = values.id;
     if (!clientId) throw new UsageError(`${this.name}: --id is required`, this.name);
@@ -53,6 +66,12 @@ export const clientAddCommand: Command = {
     for (const grant of grants) {
       if (!(EXTRA_GRANTS as readonly string[]).includes(grant)) throw new UsageError(`${this.name}: --grant must be one of ${EXTRA_GRANTS.join(', ')}`, this.name);
     }
+    const schemes = [...new Set(values['identifier-scheme'] ?? [])];
+    for (const scheme of schemes) {
+      if (!(IDENTIFIER_SCHEMES as readonly string[]).includes(scheme)) throw new UsageError(`${this.name}: --identifier-scheme must be one of ${IDENTIFIER_SCHEMES.join(', ')}`, this.name);
+    }
+    const firstFactor = values['first-factor'];
+    if (firstFactor !== undefined && !(FIRST_FACTORS as readonly string[]).includes(firstFactor)) throw new UsageError(`${this.name}: --first-factor must be one of ${FIRST_FACTORS.join(', ')}`, this.name);
     const isPublic = values.public ?? false;
     if (isPublic && grants.includes('client_credentials')) throw new UsageError(`${this.name}: a --public client cannot use client_credentials`, this.name);
 
@@ -68,12 +87,14 @@ export const clientAddCommand: Command = {
         response_types: ['code'],
         token_endpoint_auth_method: isPublic ? 'none' : 'client_secret_basic',
         ...(secret ? { client_secret: secret } : {}),
+        ...(schemes.length > 0 ? { guichet_identifier_schemes: schemes } : {}),
+        ...(firstFactor ? { guichet_first_factor: firstFactor } : {}),
       };
       const record = await repos.clients.save({ clientId, metadata, firstParty: values['first-party'] ?? false });
-      await repos.audit.record({ action: 'admin.client.add', result: 'success', actor: 'cli', clientId, details: { public: isPublic, firstParty: record.firstParty } });
+      await repos.audit.record({ action: 'admin.client.add', result: 'success', actor: 'cli', clientId, details: { public: isPublic, firstParty: record.firstParty, ...(schemes.length > 0 ? { identifierSchemes: schemes } : {}), ...(firstFactor ? { firstFactor } : {}) } });
       const client = describeClient(record);
       const text = [
-        `client ${clientId} added (${isPublic ? 'public' : 'confidential'})`,
+        `client ${clientId} added (${isPublic ? 'public' : 'confidential'})${schemes.length > 0 || firstFactor ? `; login: ${schemes.join(', ') || 'default identifiers'}, then ${firstFactor ?? 'the default first factor'}` : ''}`,
         ...(secret ? [`client secret: ${secret}`, 'Store it now: it is shown this once and cannot be read back.'] : []),
       ].join('\n');
       return { text, json: { client, clientSecret: secret } };
@@ -93,8 +114,16 @@ export const clientListCommand: Command = {
         clients.length === 0
           ? 'no clients'
           : formatTable(
-              ['CLIENT', 'TYPE', 'FIRST PARTY', 'NAME', 'REDIRECT URIS'],
-              clients.map((c) => [c.clientId, c.public ? 'public' : 'confidential', yesNo(c.firstParty), c.name ?? '', list(c.metadata.redirect_uris)]),
+              ['CLIENT', 'TYPE', 'FIRST PARTY', 'IDENTIFIER SCHEMES', 'FIRST FACTOR', 'NAME', 'REDIRECT URIS'],
+              clients.map((c) => [
+                c.clientId,
+                c.public ? 'public' : 'confidential',
+                yesNo(c.firstParty),
+                c.identifierSchemes?.join(',') ?? DEFAULT,
+                c.firstFactor ?? DEFAULT,
+                c.name ?? '',
+                list(c.metadata.redirect_uris),
+              ]),
             );
       return { text, json: { clients } };
     };
