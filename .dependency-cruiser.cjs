@@ -1,9 +1,9 @@
 /** The import direction of STYLE.md, checked in `npm test`: inner rooms never import outer ones. */
-const layer = (from, allowed) => ({
+const layer = (from, allowed, extra = []) => ({
   name: `${from}-imports-inward-only`,
   severity: 'error',
   from: { path: `^src/${from}/` },
-  to: { path: '^src/', pathNot: [`^src/(${[from, ...allowed].join('|')})/`] },
+  to: { path: '^src/', pathNot: [`^src/(${[from, ...allowed].join('|')})/`, ...extra] },
 });
 
 module.exports = {
@@ -19,6 +19,15 @@ module.exports = {
     layer('mail', ['lib', 'errors', 'domain']),
     layer('admin', ['lib', 'errors', 'domain', 'config', 'i18n', 'authenticators', 'policy']),
     layer('persistence', ['lib', 'errors', 'domain']),
+    {
+      name: 'views-render-only',
+      severity: 'error',
+      from: { path: '^views/' },
+      to: { path: '^src/', pathNot: ['^src/(lib|i18n|domain)/'] },
+    },
+    layer('http', ['lib', 'errors', 'domain', 'config', 'i18n', 'authenticators', 'policy', 'flows', 'admin', 'oidc']),
+    // The CLI is an entry point like main.ts: it may build the container, nothing else outward.
+    layer('cli', ['lib', 'errors', 'domain', 'config', 'i18n', 'authenticators', 'policy', 'flows', 'admin'], ['^src/container\\.ts$']),
     {
       name: 'persistence-only-from-composition-root',
       severity: 'error',

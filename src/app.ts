@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import type { ExpiringStore, Repositories } from './domain/ports.js';
 import type { Clock } from './lib/clock.js';
+import type { SecretBox } from './lib/encryption.js';
 import type { FirstFactorDependencies } from './flows/first-factor.js';
 import type { SecondFactorDependencies } from './flows/second-factor.js';
 import type { ForgotIdentifier } from './flows/forgot-identifier.js';
@@ -30,6 +31,7 @@ export interface AppDependencies {
   forgotIdentifier: ForgotIdentifier;
   clock: Clock;
   logger: Logger;
+  box: SecretBox;
 }
 
 /** The middleware order, as one list; oidc-provider's own routes come after all of it. */

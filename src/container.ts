@@ -125,6 +125,6 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const abuse = createAbuseGuard({ store: core.store, limiters: createRateLimiterFactory(redis), policy: config.abuse });
   const captcha = createCaptcha({ store: core.store, source: options.captchaSource ?? svgCaptchaSource, ttlSeconds: config.abuse.captchaTtlSeconds });
   const forgotIdentifier = createForgotIdentifier({ accounts: core.repos.accounts, subscriptions: core.repos.subscriptions, audit: core.repos.audit, mailer: core.mailer, logger: core.logger });
-  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger });
+  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger, box: core.box });
   return { ...core, provider };
 }

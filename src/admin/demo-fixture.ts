@@ -5,7 +5,7 @@ export const DEMO_CLIENT_ID = 'guichet-demo';
 export const demoClientMetadata = (issuer: string) => ({
   client_name: 'Guichet demo',
   redirect_uris: [new URL('/demo/callback', issuer).href],
-  post_logout_redirect_uris: [new URL('/demo', issuer).href],
+  post_logout_redirect_uris: [new URL('/demo/logged-out', issuer).href],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
   token_endpoint_auth_method: 'none',

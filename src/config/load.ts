@@ -89,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     if (value !== undefined && value !== '') assign(raw, path, value);
   }
   for (const [path, value] of Object.entries(overrides)) assign(raw, path, value);
+  // With only PORT set, the issuer follows it (the default issuer is this machine).
+  if (raw.issuer === undefined && raw.port !== undefined && /^\d+$/.test(String(raw.port))) raw.issuer = `http://localhost:${raw.port}`;
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${envName(issue.path.join('.'))}: ${issue.message}`);

@@ -18,7 +18,7 @@ export interface LoginFlow {
   required?: { level: Level; essential: boolean; reason: string } | undefined;
   /** The authentication methods already in the session when a step-up began (RFC 8176 values). */
   sessionAmr?: string[] | undefined;
-  /** The scrambled keypad's current layout (slot → digit) and the digits typed so far. */
+  /** The scrambled keypad's current layout (slot → digit) and the digits typed so far, sealed. */
   keypad?: { layout: string; entered: string } | undefined;
   done: boolean;
 }

@@ -24,9 +24,16 @@ export function demoRelyingParty(options: { issuer: string; store: ExpiringStore
     const raw = sessionId ? await store.get(`demo:session:${sessionId}`) : null;
     const session = raw ? (JSON.parse(raw) as { claims: Record<string, unknown>; userinfo: Record<string, unknown>; idToken: string }) : null;
     const page = pageContext(ctx, options.fallback);
-    const logoutUrl = session ? `${new URL('/session/end', issuer).href}?${new URLSearchParams({ id_token_hint: session.idToken, post_logout_redirect_uri: new URL('/demo', issuer).href, client_id: DEMO_CLIENT_ID })}` : '';
+    const logoutUrl = session ? `${new URL('/session/end', issuer).href}?${new URLSearchParams({ id_token_hint: session.idToken, post_logout_redirect_uri: new URL('/demo/logged-out', issuer).href, client_id: DEMO_CLIENT_ID })}` : '';
     ctx.type = 'html';
     ctx.body = demoPage(page, { loginHref: '/demo/login', logoutHref: logoutUrl, claims: session?.claims, userinfo: session?.userinfo });
+  });
+
+  router.get('/logged-out', async (ctx) => {
+    const sessionId = ctx.cookies.get(COOKIE);
+    if (sessionId) await store.delete(`demo:session:${sessionId}`);
+    ctx.cookies.set(COOKIE, null);
+    ctx.redirect('/demo');
   });
 
   router.get('/login', async (ctx) => {

@@ -10,6 +10,7 @@ import type { Repositories } from '../domain/ports.js';
 import type { ClientRecord } from '../domain/client.js';
 import { GuichetError } from '../errors/codes.js';
 import type { Clock } from '../lib/clock.js';
+import type { SecretBox } from '../lib/encryption.js';
 import { safeEqual } from '../lib/constant-time.js';
 import { randomToken } from '../lib/random.js';
 import { nextStep, type LoginFlow } from '../flows/login-flow.js';
@@ -40,6 +41,8 @@ export interface InteractionDependencies {
   forgotIdentifier: ForgotIdentifier;
   clock: Clock;
   logger: Logger;
+  /** Seals the keypad digits typed so far: a partial code never rests in the store in clear. */
+  box: SecretBox;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -136,6 +139,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return requiredLevel({ acrValues: d.params.acr_values as string | undefined, essentialAcrs, clientMinimum: minimum }, config.acr);
   }
 
+  /** No enrolled method reaches an essential level: the client hears it, never a lower `acr` (OIDC Core §5.5.1.1). */
+  async function finishUnmet(ctx: Context, flow: LoginFlow, accountId: string): Promise<void> {
+    await save({ ...flow, done: true, pendingSecond: false });
+    await repos.audit.record({ action: 'login.unmet_requirements', result: 'failure', accountId, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), reason: 'no_strong_factor_enrolled', details: { required: flow.required?.level ?? null } });
+    await provider.interactionFinished(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: 'no enrolled method reaches the requested level' }, { mergeWithLastSubmission: false });
+  }
+
   /** Ends the login with the level and methods actually completed (RFC 8176 amr, `mfa` when more than one factor). */
   async function finishLogin(ctx: Context, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
     await save({ ...flow, completed, accountId, done: true, pendingSecond: false });
@@ -151,6 +161,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   }
 
   const save = (flow: LoginFlow) => flows.save(flow, config.ttl.flow);
+  const sealDigits = (digits: string) => deps.box.seal(digits);
+  const openDigits = (sealed: string) => (sealed ? deps.box.open(sealed) : '');
 
   async function postedForm(ctx: Context, flow: LoginFlow): Promise<Record<string, string>> {
     const form = await readForm(ctx, config.maxBodyBytes);
@@ -218,8 +230,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         let keypad: { action: string; layout: string; entered: number } | undefined;
         if (step === 'pin' && settings.keypad && !needsCaptcha) {
           const layout = shuffledDigits();
-          const entered = flow.keypad?.entered ?? '';
-          await save({ ...flow, keypad: { layout, entered } });
+          const entered = openDigits(flow.keypad?.entered ?? '');
+          await save({ ...flow, keypad: { layout, entered: sealDigits(entered) } });
           keypad = { action: `${base(d.uid)}/pin-keypad`, layout, entered: entered.length };
         }
         ctx.body = secretPage(p, {
@@ -331,17 +343,17 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!flow.identifier || settings.firstFactor !== 'pin' || !settings.keypad || !flow.keypad) throw new GuichetError('bad_request', 'no keypad here');
     await enforceRate(ctx, flow.identifier);
     if (await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier))) throw new GuichetError('bad_request', 'the keypad is not offered while a captcha is required');
-    let entered = flow.keypad.entered;
+    let entered = openDigits(flow.keypad.entered);
     if (form.key === 'erase') entered = entered.slice(0, -1);
     else if (/^\d$/.test(form.key ?? '')) entered += flow.keypad.layout[Number(form.key)] ?? '';
     else throw new GuichetError('bad_request', 'unknown key');
     if (entered.length < config.pinPolicy.length) {
-      await save({ ...flow, keypad: { layout: flow.keypad.layout, entered } });
+      await save({ ...flow, keypad: { layout: flow.keypad.layout, entered: sealDigits(entered) } });
       ctx.status = 303;
       ctx.redirect(base(d.uid));
       return;
     }
-    const cleared = { ...flow, keypad: { layout: flow.keypad.layout, entered: '' } };
+    const cleared = { ...flow, keypad: { layout: flow.keypad.layout, entered: sealDigits('') } };
     await save(cleared);
     await checkSecret(ctx, d, cleared, 'pin', entered);
   });
@@ -365,8 +377,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         await abuse.recordFailure(ctx.ip, label);
         logger.info({ event: 'login.failure', factor, reason: result.reason, accountId: result.accountId, clientId: flow.clientId }, 'login failed');
         const required = await requirementFor(d, flow.clientId);
-        if (!meets('simple', required.level)) {
-          // SCA: take the second factor before saying anything (PSD2 RTS art. 4(3)(a)).
+        if (required.essential && !meets('simple', required.level)) {
+          // SCA required: take the second factor before saying anything (PSD2 RTS art. 4(3)(a)).
           await save({ ...flow, pendingSecond: true, firstFactorPassed: false, accountId: result.accountId ?? undefined, required });
           ctx.status = 303;
           ctx.redirect(base(d.uid));
@@ -392,16 +404,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         const required = await requirementFor(d, flow.clientId);
         if (!meets(levelOf(completed), required.level)) {
           const enrolled = await enrolledCodeFactors(deps.secondFactor, result.account.id);
-          if (enrolled.length > 0) {
+          // When SCA is required the code page comes whatever is enrolled, as it does after a wrong
+          // password: the verdict on both factors is given once, on that page.
+          if (enrolled.length > 0 || required.essential) {
             await save({ ...flow, completed, accountId: result.account.id, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: result.amr });
             ctx.status = 303;
             ctx.redirect(base(d.uid));
-            return;
-          }
-          if (required.essential) {
-            await save({ ...flow, done: true });
-            await repos.audit.record({ action: 'login.unmet_requirements', result: 'failure', accountId: result.account.id, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), reason: 'no_strong_factor_enrolled', details: { required: required.level } });
-            await provider.interactionFinished(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: 'no enrolled method reaches the requested level' }, { mergeWithLastSubmission: false });
             return;
           }
         }
@@ -417,6 +425,10 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await enforceRate(ctx, flow.identifier);
     const p = page(ctx, d);
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
+    if (account && flow.firstFactorPassed && (await enrolledCodeFactors(deps.secondFactor, account.id)).length === 0) {
+      await finishUnmet(ctx, flow, account.id);
+      return;
+    }
     const result = await verifySecondFactor(deps.secondFactor, {
       account,
       firstFactorPassed: flow.firstFactorPassed === true,

@@ -3,6 +3,8 @@ import type { Middleware } from 'koa';
 /** A strict CSP for Guichet's own pages: no script at all, styles from our origin only. */
 export const PAGE_CSP = [
   "default-src 'none'",
+  // No script of ours; oidc-provider appends the hash of its own self-submitting forms (form_post).
+  "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
   "base-uri 'none'",
@@ -16,6 +18,8 @@ export const PAGE_CSP = [
  */
 export function securityHeaders(options: { https: boolean }): Middleware {
   return async (ctx, next) => {
+    // Set before the routes run, so oidc-provider can add its scripts' hashes to it.
+    ctx.set('Content-Security-Policy', PAGE_CSP);
     try {
       await next();
     } finally {

@@ -16,7 +16,7 @@ export function staticFiles(): Middleware {
       try {
         body = readFileSync(fileURLToPath(source));
       } catch {
-        body = readFileSync(fileURLToPath(new URL(`../../${f.path}`, import.meta.url)));
+        body = readFileSync(fileURLToPath(new URL(`../${f.path}`, import.meta.url)));
       }
       return [route, { body, type: f.type }];
     }),

@@ -25,14 +25,17 @@ export interface ProviderDependencies {
 export function createProvider(deps: ProviderDependencies): Provider {
   const { config, repos, store, keys, pages } = deps;
   const https = new URL(config.issuer).protocol === 'https:';
-  const cookiePrefix = https ? '__Host-' : '';
+  // __Host- needs Path=/ : only the session cookie has it; the interaction and resume cookies are
+  // scoped to their paths and take __Secure- instead.
+  const hostPrefix = https ? '__Host-' : '';
+  const securePrefix = https ? '__Secure-' : '';
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(store, repos.clients),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
-      names: { session: `${cookiePrefix}guichet_session`, interaction: `${cookiePrefix}guichet_interaction`, resume: `${cookiePrefix}guichet_resume` },
+      names: { session: `${hostPrefix}guichet_session`, interaction: `${securePrefix}guichet_interaction`, resume: `${securePrefix}guichet_resume` },
       // The session cookie must cross sites for POSTed authorization requests (OIDC Core §3.1.2.1);
       // SameSite=None needs Secure, so plain-http development keeps Lax and GET only.
       long: { httpOnly: true, sameSite: https ? 'none' : 'lax', secure: https, signed: true },

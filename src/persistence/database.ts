@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
@@ -12,7 +12,51 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
   }
   const folder = resolve(options.dataDir, 'pg');
   mkdirSync(folder, { recursive: true });
-  return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { filename: folder } } as Knex.Config);
+  const release = lockEmbeddedDatabase(resolve(options.dataDir, 'pg.lock'));
+  const db = knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { filename: folder } } as Knex.Config);
+  const destroy = db.destroy.bind(db);
+  db.destroy = (async (callback?: unknown) => {
+    try {
+      return await destroy(callback as never);
+    } finally {
+      release();
+    }
+  }) as typeof db.destroy;
+  return db;
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder would corrupt it.
+ * A lock file holds the owner's pid; a live owner means refusal, a dead one is taken over.
+ */
+function lockEmbeddedDatabase(path: string): () => void {
+  const claim = () => writeFileSync(path, String(process.pid), { flag: 'wx' });
+  try {
+    claim();
+  } catch {
+    const owner = Number(readFileSync(path, 'utf8'));
+    let alive = false;
+    try {
+      alive = owner > 0 && (owner === process.pid || process.kill(owner, 0));
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new Error(`the embedded database in ${path.replace(/pg\.lock$/, '')} is in use by process ${owner}: stop it first, or set DATABASE_URL to a PostgreSQL server`);
+    unlinkSync(path);
+    claim();
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try {
+      if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', release);
+  return release;
 }
 
 /**

@@ -85,6 +85,17 @@ describe('a relying party logs a user in with openid-client', () => {
     expect(out.url).toContain('code=');
   });
 
+  test('response_mode=form_post works under the strict CSP: the auto-submit script is allowed by its hash only', async () => {
+    const auth = await authorization({ prompt: 'none', response_mode: 'form_post' });
+    const out = await session.follow(auth.url.href);
+    expect(out.status).toBe(200);
+    expect(out.body).toContain(`action="${TEST_CLIENT.redirect_uris[0]}"`);
+    expect(out.body).toContain('name="code"');
+    const csp = out.headers.get('content-security-policy')!;
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toContain('unsafe-inline');
+  });
+
   test('OIDC-10 unknown parameters are ignored', async () => {
     const auth = await authorization({ some_unknown_parameter: 'whatever' });
     const viaGet = await session.follow(auth.url.href);

@@ -121,7 +121,10 @@ describe('SCA with a second factor', () => {
     await g.admin.seed({ subscriptions: [], accounts: [{ username: 'nofactor', status: 'active', emailVerified: false, locale: 'en', roles: [], preferences: {}, password: PASSWORD, passwordMustChange: false }], clients: [] });
     const b = new Browser(g.url);
     const auth = await authorization(rp, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:guichet:loa:sca'] } } }) });
-    const out = await loginWithPassword(b, auth.url.href, 'nofactor', PASSWORD);
+    const codePage = await loginWithPassword(b, auth.url.href, 'nofactor', PASSWORD);
+    // The code page comes first, as after a wrong password, so the verdict is given once.
+    expect(codePage.body).toContain('data-step="otp"');
+    const out = await submitCode(b, codePage, '123456');
     expect(new URL(out.url).searchParams.get('error')).toBe('unmet_authentication_requirements');
   });
 });
