@@ -29,7 +29,7 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
  * PGlite is one process's database: a second process opening the same folder would corrupt it.
  * A lock file holds the owner's pid; a live owner means refusal, a dead one is taken over.
  */
-function lockEmbeddedDatabase(path: string): () => void {
+export function lockEmbeddedDatabase(path: string): () => void {
   const claim = () => writeFileSync(path, String(process.pid), { flag: 'wx' });
   try {
     claim();

@@ -1,31 +1,37 @@
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../src/persistence/database.js';
+import { lockEmbeddedDatabase } from '../../src/persistence/database.js';
 
-describe('the embedded database', () => {
-  test('is refused to a second opener while the first holds it, and free again once closed', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'guichet-lock-'));
+/** PGlite must never be opened by two processes: the lock guarding its folder. */
+describe('the embedded database lock', () => {
+  const withDir = (fn: (dir: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'guichet-lock-'));
     try {
-      const first = openDatabase({ dataDir });
-      expect(() => openDatabase({ dataDir })).toThrow(/in use by process/);
-      await first.destroy();
-      const second = openDatabase({ dataDir });
-      await second.destroy();
+      fn(dir);
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
-  });
+  };
 
-  test('a lock left by a dead process is taken over', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'guichet-lock-'));
-    try {
-      writeFileSync(join(dataDir, 'pg.lock'), '999999');
-      const db = openDatabase({ dataDir });
-      await db.destroy();
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+  test('a second opener is refused while the first holds it; free again once released', () =>
+    withDir((dir) => {
+      const path = join(dir, 'pg.lock');
+      const release = lockEmbeddedDatabase(path);
+      expect(readFileSync(path, 'utf8')).toBe(String(process.pid));
+      expect(() => lockEmbeddedDatabase(path)).toThrow(/in use by process/);
+      release();
+      expect(existsSync(path)).toBe(false);
+      lockEmbeddedDatabase(path)();
+    }));
+
+  test('a lock left by a dead process is taken over', () =>
+    withDir((dir) => {
+      const path = join(dir, 'pg.lock');
+      writeFileSync(path, '999999');
+      const release = lockEmbeddedDatabase(path);
+      expect(readFileSync(path, 'utf8')).toBe(String(process.pid));
+      release();
+    }));
 });
