@@ -24,6 +24,9 @@ import { createLockoutAlerts } from './flows/lockout-alerts.js';
 import { createTotpAuthenticator } from './authenticators/oath/totp-authenticator.js';
 import { createHotpAuthenticator } from './authenticators/oath/hotp-authenticator.js';
 import type { CodeFactor } from './flows/second-factor.js';
+import { createEmvCapAuthenticator } from './authenticators/emv-cap/emv-cap-authenticator.js';
+import { createSoftwareCardKeyOperations } from './authenticators/emv-cap/software-card-keys.js';
+import { emvCapSettingsSchema } from './authenticators/emv-cap/emv-cap-settings.js';
 import { join } from 'node:path';
 import { loadProviderKeys } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
@@ -119,7 +122,9 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     unknownLockout: createLockout({ store: core.store, credentials: noDurableState, clock: core.clock, policy: config.lockout, notify: async () => {} }),
   };
   const oath = { factors: core.repos.factors, clock: core.clock, policy: config.oath };
-  const codeFactors: CodeFactor[] = [createTotpAuthenticator(oath), createHotpAuthenticator(oath)];
+  const cardKeys = createSoftwareCardKeyOperations({ issuerKeys: config.emvCap.issuerKeys });
+  const emvCap = createEmvCapAuthenticator({ factors: core.repos.factors, keys: cardKeys, settings: emvCapSettingsSchema.parse({ enabled: true, loginMode: config.emvCap.loginMode, window: config.emvCap.window }) });
+  const codeFactors: CodeFactor[] = [emvCap as unknown as CodeFactor, createTotpAuthenticator(oath), createHotpAuthenticator(oath)];
   const secondFactor = { factors: core.repos.factors, codeFactors, audit: core.repos.audit, lockout: core.lockout };
   const redis = 'client' in core.store ? (core.store as { client: import('ioredis').Redis }).client : null;
   const abuse = createAbuseGuard({ store: core.store, limiters: createRateLimiterFactory(redis), policy: config.abuse });

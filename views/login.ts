@@ -19,6 +19,9 @@ const alert = (message: string | undefined) => (message ? html`<div class="alert
 
 const describedBy = (...ids: (string | false | undefined)[]) => ids.filter(Boolean).join(' ');
 
+/** The document title, prefixed with "Error" when the page shows one (WCAG 2.4.2, technique G88). */
+const pageTitle = (page: PageContext, title: string, error: string | undefined) => (error ? page.t('title.error', { title }) : title);
+
 /** One labelled text input with its hint; `invalid` ties it to the page's error and focuses it. */
 function field(o: { id: string; name?: string; label: string; hint?: string; value?: string; invalid?: boolean; autofocus?: boolean; attrs?: SafeHtml }) {
   const hintId = o.hint ? `${o.id}-hint` : undefined;
@@ -62,7 +65,7 @@ export function identifyPage(page: PageContext, form: IdentifyView): string {
     const inner =
       scheme === 'username'
         ? field({ id: 'identifier', label: t('identify.identifier'), hint: t('identify.identifier.hint'), value: remembered?.username ?? '', invalid: form.invalidField === 'identifier', autofocus: i === 0 || form.invalidField === 'identifier', attrs: html`autocomplete="username" autocapitalize="none" spellcheck="false"` })
-        : html`${field({ id: 'subscription', label: t('identify.subscription'), hint: t('identify.subscription.hint'), value: remembered?.subscription ?? '', invalid: form.invalidField === 'subscription', autofocus: (i === 0 && !remembered?.subscription) || form.invalidField === 'subscription', attrs: html`autocomplete="organization" autocapitalize="characters" spellcheck="false"` })}
+        : html`${field({ id: 'subscription', label: t('identify.subscription'), hint: t('identify.subscription.hint'), value: remembered?.subscription ?? '', invalid: form.invalidField === 'subscription', autofocus: (i === 0 && !remembered?.subscription) || form.invalidField === 'subscription', attrs: html`autocapitalize="characters" spellcheck="false"` })}
   ${field({ id: 'user_number', label: t('identify.user_number'), hint: t('identify.user_number.hint'), value: remembered?.userNumber ?? '', invalid: form.invalidField === 'user_number', autofocus: (i === 0 && Boolean(remembered?.subscription)) || form.invalidField === 'user_number', attrs: html`autocomplete="username" inputmode="numeric" spellcheck="false"` })}`;
     const box = new SafeHtml(rememberBox.value.replaceAll('remember-x', `remember-${scheme}`));
     return html`<form method="post" action="${form.action}" data-step="identify" data-scheme="${scheme}" novalidate>
@@ -76,7 +79,7 @@ export function identifyPage(page: PageContext, form: IdentifyView): string {
   });
   return layout(
     page,
-    t('identify.title'),
+    pageTitle(page, t('identify.title'), form.error),
     html`<h1>${t('identify.title')}</h1>
 <p>${t('identify.intro', { client: form.clientName })}</p>
 ${alert(form.error)}
@@ -123,7 +126,7 @@ export function secretPage(page: PageContext, form: SecretView): string {
   const describe = describedBy(hintId, invalid && 'form-error');
   return layout(
     page,
-    title,
+    pageTitle(page, title, form.error),
     html`<h1>${title}</h1>
 <p>${t('password.intro', { identifier: form.identifier })}</p>
 ${alert(form.error)}
@@ -134,7 +137,7 @@ ${form.keypad ? html`<h2 class="or">${t('keypad.or_type')}</h2>` : ''}
   <input type="text" name="username" autocomplete="username" value="${form.identifier}" hidden>
   <label for="${form.factor}">${t(isPin ? 'pin.pin' : 'password.password')}</label>
   ${isPin ? html`<p class="hint" id="pin-hint">${t('pin.hint', { n: String(form.pinLength) })}</p>` : ''}
-  <input id="${form.factor}" name="${form.factor}" type="password" required aria-required="true"${describe ? html` aria-describedby="${describe}"` : ''}${invalid ? html` aria-invalid="true"` : ''}${!form.captcha?.error && !form.keypad ? html` autofocus` : ''} ${isPin ? html`inputmode="numeric" autocomplete="one-time-code" maxlength="${form.pinLength}" pattern="[0-9]*"` : html`autocomplete="current-password"`}>
+  <input id="${form.factor}" name="${form.factor}" type="password" required aria-required="true"${describe ? html` aria-describedby="${describe}"` : ''}${invalid ? html` aria-invalid="true"` : ''}${!form.captcha?.error && !form.keypad ? html` autofocus` : ''} ${isPin ? html`inputmode="numeric" autocomplete="current-password" maxlength="${form.pinLength}" pattern="[0-9]*"` : html`autocomplete="current-password"`}>
   ${rulesHelp(t(isPin ? 'rules.help.pin' : 'rules.help.password'), form.rules)}
   ${captchaBlock(page, form.captcha)}
   <button type="submit">${t(isPin ? 'pin.submit' : 'password.submit')}</button>
@@ -173,7 +176,7 @@ export function forgotIdentifierPage(page: PageContext, form: { action: string; 
   }
   return layout(
     page,
-    t('forgot.title'),
+    pageTitle(page, t('forgot.title'), form.error),
     html`<h1>${t('forgot.title')}</h1>
 <p id="email-hint">${t('forgot.intro')}</p>
 ${alert(form.error)}

@@ -36,6 +36,8 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_MINIMUM_LEVEL: 'sca.defaultMinimumLevel',
   GUICHET_TOTP_WINDOW_STEPS: 'oath.totpWindowSteps',
   GUICHET_HOTP_LOOK_AHEAD: 'oath.hotpLookAhead',
+  GUICHET_CAP_LOGIN_MODE: 'emvCap.loginMode',
+  GUICHET_CAP_ISSUER_KEYS: 'emvCap.issuerKeys',
   GUICHET_LOCKOUT_MAX_ATTEMPTS: 'lockout.maxAttempts',
   GUICHET_LOCKOUT_TEMPORARY_BLOCKS: 'lockout.temporaryBlocks',
   GUICHET_LOCKOUT_TEMPORARY_SECONDS: 'lockout.temporaryBlockSeconds',

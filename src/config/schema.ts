@@ -111,8 +111,8 @@ export const configSchema = z.object({
         (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
         z.array(z.enum(['username', 'subscription'])).min(1),
       ).default(['username']),
-      /** The simple factor asked after the identifier: `password` or `pin` (confidential code). Overridable per client (`guichet_first_factor`). */
-      firstFactor: z.enum(['password', 'pin']).default('password'),
+      /** The factor asked after the identifier: `password`, `pin` (confidential code) or `card` (a card-reader code, SCA by itself). Overridable per client (`guichet_first_factor`). */
+      firstFactor: z.enum(['password', 'pin', 'card']).default('password'),
       /** How long "remember my identifier" keeps it (the cookie holds the identifier only). */
       rememberIdentifierDays: int(1, 400).default(365),
       /** Offer the confidential code on a scrambled on-screen keypad, beside the ordinary accessible field. Per client: `guichet_scrambled_keypad`. */
@@ -133,6 +133,19 @@ export const configSchema = z.object({
       hotpLookAhead: int(1, 25).default(10),
       /** HOTP resynchronisation window with two consecutive codes (RFC 4226 §7.4). */
       hotpResyncWindow: int(25, 1000).default(100),
+    })
+    .prefault({}),
+  emvCap: z
+    .object({
+      /**
+       * Mode asked at login: `identify` (the reader's CODE button, EMV-CAP.md mode 2) on the code page.
+       * `respond` (a server challenge, §6.5) is what the verifier prefers; its page comes with step-up.
+       */
+      loginMode: z.enum(['identify', 'respond']).default('identify'),
+      /** ATC look-ahead; default per card from its IPB (EMV-CAP.md §6.4). */
+      window: int(1, 4096).optional(),
+      /** Issuer master keys for option-A card key derivation, `{ "id": "32 hex digits" }` (use an HSM in production). */
+      issuerKeys: z.preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), z.string().regex(/^[0-9a-fA-F]{32}$/))).default({}),
     })
     .prefault({}),
   lockout: z

@@ -13,6 +13,8 @@ export interface LoginFlow {
   accountId?: string | undefined;
   /** Waiting for the second factor of an SCA login; whether the first one passed is told only at the end. */
   pendingSecond?: boolean | undefined;
+  /** The code factor stands alone (a card reader proves card and PIN): no first factor before it. */
+  alone?: boolean | undefined;
   firstFactorPassed?: boolean | undefined;
   /** The level this request needs and why (step-up reason shown on the page). */
   required?: { level: Level; essential: boolean; reason: string } | undefined;
@@ -30,7 +32,7 @@ export interface StepEnvironment {
   prompt: 'login' | 'consent' | string;
   firstParty: boolean;
   /** The simple factor this client's users log in with. */
-  firstFactor: 'password' | 'pin';
+  firstFactor: 'password' | 'pin' | 'card';
 }
 
 /** Pure: which page this flow shows next. Strong factors and required actions slot in here. */
@@ -39,5 +41,5 @@ export function nextStep(flow: LoginFlow, env: StepEnvironment): Step {
   if (env.prompt === 'consent') return env.firstParty ? 'auto-consent' : 'consent';
   if (flow.pendingSecond) return 'code';
   if (!flow.identifier) return 'identify';
-  return env.firstFactor;
+  return env.firstFactor === 'card' ? 'code' : env.firstFactor;
 }

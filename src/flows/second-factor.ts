@@ -28,9 +28,11 @@ export interface SecondFactorDependencies {
 const NONE: GuardedCredential = { id: 'unknown:second-factor', accountId: '', kind: 'totp', failedCount: 0, blockedAt: null, blockedUntil: null, blockCount: 0 };
 
 /** The kinds of code factor this account has enrolled, in the order they are tried. */
-export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
+export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
   const credentials = await deps.factors.listForAccount<Record<string, unknown>>(accountId);
-  return deps.codeFactors.flatMap((factor) => {
+  // Alone (no first factor), only a factor proving two classes by itself will do (card + PIN).
+  const usable = alone ? deps.codeFactors.filter((f) => new Set(f.factors).size >= 2) : deps.codeFactors;
+  return usable.flatMap((factor) => {
     const credential = credentials.find((c) => c.kind === factor.id);
     return credential ? [{ factor, credential }] : [];
   });
@@ -44,10 +46,10 @@ export async function enrolledCodeFactors(deps: SecondFactorDependencies, accoun
  */
 export async function verifySecondFactor(
   deps: SecondFactorDependencies,
-  request: { account: Account | null; firstFactorPassed: boolean; code: string; auth: Omit<AuthContext, 'account'>; clientId: string },
+  request: { account: Account | null; firstFactorPassed: boolean; alone?: boolean; code: string; auth: Omit<AuthContext, 'account'>; clientId: string },
 ): Promise<SecondFactorResult> {
   const { account, auth } = request;
-  const enrolled = account ? await enrolledCodeFactors(deps, account.id) : [];
+  const enrolled = account ? await enrolledCodeFactors(deps, account.id, request.alone === true) : [];
   const guard = enrolled[0]?.credential ?? NONE;
   const audit = { action: 'login.second_factor', accountId: account?.id ?? null, clientId: request.clientId, ip: auth.ip, userAgent: auth.userAgent };
   const gate = await deps.lockout.gate(guard);
@@ -58,7 +60,8 @@ export async function verifySecondFactor(
   const code = request.code.replace(/\s+/g, '');
   let verified: CodeFactor | undefined;
   let reason = enrolled.length === 0 ? 'no_credential' : 'wrong_code';
-  if (/^\d{6,8}$/.test(code)) {
+  // OATH codes have 6 or 8 digits; card-reader codes up to 10, fewer when the reader does not pad.
+  if (/^\d{1,10}$/.test(code)) {
     for (const { factor } of enrolled) {
       const outcome = await factor.verify({ ...auth, account }, { code });
       if (outcome.kind === 'verified') {

@@ -63,9 +63,9 @@ function shuffledDigits(): string {
 function loginSettings(config: Readonly<Config>, client: ClientRecord | null) {
   const meta = client?.metadata ?? {};
   const schemes = Array.isArray(meta.guichet_identifier_schemes) ? (meta.guichet_identifier_schemes.filter((s) => s === 'username' || s === 'subscription') as IdentifierScheme[]) : [];
-  const factor = meta.guichet_first_factor === 'pin' || meta.guichet_first_factor === 'password' ? meta.guichet_first_factor : config.login.firstFactor;
+  const factor = meta.guichet_first_factor === 'pin' || meta.guichet_first_factor === 'password' || meta.guichet_first_factor === 'card' ? meta.guichet_first_factor : config.login.firstFactor;
   const keypad = typeof meta.guichet_scrambled_keypad === 'boolean' ? meta.guichet_scrambled_keypad : config.login.scrambledKeypad;
-  return { schemes: schemes.length > 0 ? schemes : [...config.login.identifierSchemes], firstFactor: factor as SimpleFactor, keypad };
+  return { schemes: schemes.length > 0 ? schemes : [...config.login.identifierSchemes], firstFactor: factor as SimpleFactor | 'card', keypad };
 }
 
 /**
@@ -310,7 +310,15 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     } else {
       ctx.cookies.set(REMEMBER_COOKIE, null, { signed: true });
     }
-    await save({ ...flow, identifier: parsed });
+    const settings = loginSettings(config, client);
+    if (settings.firstFactor === 'card') {
+      // The card reader's code is the whole proof: straight to the code page, known account or not.
+      const account = await repos.accounts.findByIdentifier(parsed);
+      const required = await requirementFor(d, flow.clientId);
+      await save({ ...flow, identifier: parsed, accountId: account?.status === 'active' ? account.id : undefined, pendingSecond: true, firstFactorPassed: true, alone: true, required });
+    } else {
+      await save({ ...flow, identifier: parsed });
+    }
     ctx.status = 303;
     ctx.redirect(base(d.uid));
   });
@@ -425,13 +433,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await enforceRate(ctx, flow.identifier);
     const p = page(ctx, d);
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
-    if (account && flow.firstFactorPassed && (await enrolledCodeFactors(deps.secondFactor, account.id)).length === 0) {
+    if (account && flow.firstFactorPassed && !flow.alone && (await enrolledCodeFactors(deps.secondFactor, account.id)).length === 0) {
       await finishUnmet(ctx, flow, account.id);
       return;
     }
     const result = await verifySecondFactor(deps.secondFactor, {
       account,
       firstFactorPassed: flow.firstFactorPassed === true,
+      alone: flow.alone === true,
       code: (form.code ?? '').slice(0, 32),
       clientId: flow.clientId,
       auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
@@ -443,7 +452,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return;
     }
     await abuse.recordFailure(ctx.ip, identifierLabel(flow.identifier));
-    const stepUp = flow.sessionAmr !== undefined && flow.firstFactorPassed && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session');
+    const stepUp = flow.alone === true || (flow.sessionAmr !== undefined && flow.firstFactorPassed && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session'));
     if (result.kind === 'blocked') {
       const message = result.until ? p.t('login.blocked_until', { time: result.until.toLocaleString(p.locale === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' }) }) : p.t('login.blocked');
       const reset = { ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [] };
@@ -452,7 +461,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return;
     }
     if (stepUp) {
-      await render(ctx, d, flow, { status: 401, error: p.t('login.failed.sca') });
+      await render(ctx, d, flow, { status: 401, error: p.t(flow.alone ? 'login.failed.code' : 'login.failed.sca') });
       return;
     }
     // Both factors are asked again: nothing tells which one was wrong.

@@ -81,7 +81,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
         if (value === undefined) return;
         const ok =
           (key === 'guichet_identifier_schemes' && Array.isArray(value) && value.every((v) => v === 'username' || v === 'subscription')) ||
-          (key === 'guichet_first_factor' && (value === 'password' || value === 'pin')) ||
+          (key === 'guichet_first_factor' && (value === 'password' || value === 'pin' || value === 'card')) ||
           (key === 'guichet_scrambled_keypad' && typeof value === 'boolean') ||
           (key === 'guichet_minimum_level' && (value === 'simple' || value === 'sca' || value === 'sca-phr'));
         if (!ok) throw new Error(`invalid ${key}`);

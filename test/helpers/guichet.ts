@@ -46,20 +46,29 @@ export function knownCaptcha(): CaptchaSource & { answers: string[] } {
 
 /** Starts Guichet on a free port against the real Postgres (own database) and Redis (own prefix). */
 export async function startGuichet(options: StartOptions = {}): Promise<RunningGuichet> {
+  // Validate first: an invalid configuration must fail the test, not leave a server open.
+  loadConfig({}, { databaseUrl: 'postgres://check', redisUrl: TEST_REDIS_URL, seedDemo: false, ...options.config });
   const database = options.databaseUrl ? null : await createTestDatabase();
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
-  const config: Readonly<Config> = loadConfig({}, {
-    issuer: url,
-    databaseUrl: options.databaseUrl ?? database!.url,
-    redisUrl: TEST_REDIS_URL,
-    redisPrefix: options.redisPrefix ?? testRedisPrefix(),
-    logLevel: 'info',
-    seedDemo: false,
-    ...options.config,
-  });
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig({}, {
+      issuer: url,
+      databaseUrl: options.databaseUrl ?? database!.url,
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix: options.redisPrefix ?? testRedisPrefix(),
+      logLevel: 'info',
+      seedDemo: false,
+      ...options.config,
+    });
+  } catch (e) {
+    server.close();
+    await database?.drop();
+    throw e;
+  }
   const logs: string[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
   const container = await createContainer(config, { clock: options.clock, logger, store: options.store, captchaSource: options.captchaSource, mailer: options.mailer });
