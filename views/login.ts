@@ -168,6 +168,18 @@ ${alert(form.error)}
   );
 }
 
+/** Step `blocked`: no form, only what happened and how to get access back. */
+export function blockedPage(page: PageContext, view: { message: string; restartHref: string; abortHref: string }): string {
+  const { t } = page;
+  return layout(
+    page,
+    t('blocked.title'),
+    html`<h1>${t('blocked.title')}</h1>
+<div class="alert" role="alert" data-step="blocked">${view.message}</div>
+<ul class="links"><li><a href="${view.restartHref}">${t('password.change_identifier')}</a></li><li><a href="${view.abortHref}">${t('cancel')}</a></li></ul>`,
+  );
+}
+
 /** Step `forgot-identifier`: input `email`; step `forgot-identifier-sent` says the same whatever the address. */
 export function forgotIdentifierPage(page: PageContext, form: { action: string; csrf: string; backHref: string; error?: string | undefined; sent?: boolean; captcha?: Captcha | undefined }): string {
   const { t } = page;

@@ -25,7 +25,7 @@ import type { AbuseGuard } from '../policy/abuse-guard.js';
 import type { Captcha } from '../policy/captcha.js';
 import { describePasswordRules, describePinRules } from '../policy/secret-policy.js';
 import type { MessageId, Translate } from '../i18n/messages.js';
-import { codePage, consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
+import { blockedPage, codePage, consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
 import { readForm } from './read-form.js';
 import { pageContext } from './page-context.js';
 
@@ -261,6 +261,15 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     }
   }
 
+  /** A blocked credential: the page says so and how to unblock, with no form to keep guessing in. */
+  function renderBlocked(ctx: Context, d: Details, until: Date | null): void {
+    const p = page(ctx, d);
+    const message = until ? p.t('login.blocked_until', { time: until.toLocaleString(p.locale === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' }) }) : p.t('login.blocked');
+    ctx.status = 403;
+    ctx.type = 'html';
+    ctx.body = blockedPage(p, { message, restartHref: `${base(d.uid)}/restart`, abortHref: `${base(d.uid)}/abort` });
+  }
+
   async function grantConsent(ctx: Context, d: Details, flow: LoginFlow): Promise<void> {
     const accountId = d.session?.accountId;
     if (!accountId) throw new GuichetError('session_expired');
@@ -398,8 +407,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       case 'blocked': {
         await abuse.recordFailure(ctx.ip, label);
         logger.info({ event: 'login.blocked', factor, accountId: result.accountId, clientId: flow.clientId }, 'credential blocked');
-        const message = result.until ? p.t('login.blocked_until', { time: result.until.toLocaleString(p.locale === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' }) }) : p.t('login.blocked');
-        await render(ctx, d, flow, { status: 403, error: message });
+        renderBlocked(ctx, d, result.until);
         return;
       }
       case 'suspended':
@@ -454,10 +462,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     await abuse.recordFailure(ctx.ip, identifierLabel(flow.identifier));
     const stepUp = flow.alone === true || (flow.sessionAmr !== undefined && flow.firstFactorPassed && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session'));
     if (result.kind === 'blocked') {
-      const message = result.until ? p.t('login.blocked_until', { time: result.until.toLocaleString(p.locale === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris' }) }) : p.t('login.blocked');
-      const reset = { ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [] };
-      await save(reset);
-      await render(ctx, d, reset, { status: 403, error: message });
+      await save({ ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [] });
+      renderBlocked(ctx, d, result.until);
       return;
     }
     if (stepUp) {
