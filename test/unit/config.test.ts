@@ -152,3 +152,15 @@ describe('productionWarnings', () => {
     expect(productionWarnings(config)).toEqual([]);
   });
 });
+
+describe('lockout policy validation', () => {
+  test('PSD2-07 a first block that is permanent without an alert to the user is refused', () => {
+    expect(problemsOf({ GUICHET_LOCKOUT_TEMPORARY_BLOCKS: '0', GUICHET_LOCKOUT_ALERT: 'false' })).toEqual([expect.stringMatching(/^GUICHET_LOCKOUT_ALERT: .*PSD2 RTS art\. 4\(4\)/)]);
+    expect(loadConfig({ GUICHET_LOCKOUT_TEMPORARY_BLOCKS: '2', GUICHET_LOCKOUT_ALERT: 'false' }).lockout).toMatchObject({ temporaryBlocks: 2, alert: false });
+    expect(loadConfig({}).lockout).toMatchObject({ maxAttempts: 5, temporaryBlocks: 0, alert: true });
+  });
+
+  test('PSD2-06 more than five attempts before a block is refused', () => {
+    expect(problemsOf({ GUICHET_LOCKOUT_MAX_ATTEMPTS: '6' })).toEqual([expect.stringMatching(/^GUICHET_LOCKOUT_MAX_ATTEMPTS: /)]);
+  });
+});
