@@ -68,8 +68,13 @@ describe('storage outages', () => {
     const ready = await fetch(`${g.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { database: 'unavailable' } });
-    const page = await authorize();
-    expect(page.status).toBe(503);
+    // The client is cached in-process, so the authorization request itself still answers; the
+    // login page needs the database and says the service is unavailable.
+    const first = await authorize();
+    expect(first.status).toBe(303);
+    const login = await fetch(new URL(first.headers.get('location')!, g.url), { redirect: 'manual', headers: { accept: 'text/html', 'accept-language': 'en', cookie: first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') } });
+    expect(login.status).toBe(503);
+    expect(await login.text()).toContain('temporarily unavailable');
     await pgProxy.restore();
     await eventually(async () => (await fetch(`${g.url}/readyz`)).status === 200);
     expect((await authorize()).status).toBe(303);
