@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { createSecretBox, type SecretBox } from './lib/encryption.js';
 import { openDatabase, migrate } from './persistence/database.js';
 import { createKnexRepositories } from './persistence/knex-repositories.js';
+import { cacheAccounts, cacheSubscriptions } from './persistence/cached-accounts.js';
 import { createRedisStore } from './persistence/redis-store.js';
 import { createMemoryStore } from './persistence/memory-store.js';
 import { createArgon2Hasher } from './authenticators/argon2-hasher.js';
@@ -66,8 +67,9 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db);
   const box = createSecretBox(Buffer.from(config.secretKey, 'base64'));
-  const repos = createKnexRepositories(db, clock, box);
   const store = options.store ?? (config.redisUrl ? createRedisStore(config.redisUrl, config.redisPrefix) : createMemoryStore(clock));
+  const stored = createKnexRepositories(db, clock, box);
+  const repos = { ...stored, accounts: cacheAccounts(stored.accounts, store), subscriptions: cacheSubscriptions(stored.subscriptions, store) };
   const hasher = await createArgon2Hasher(config.password);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: join(config.dataDir, 'mail'), logger });
   const alerts = createLockoutAlerts({ accounts: repos.accounts, audit: repos.audit, mailer, logger, maxAttempts: config.lockout.maxAttempts });

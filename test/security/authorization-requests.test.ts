@@ -135,3 +135,20 @@ describe('authorization requests', () => {
     expect(error.headers.get('cache-control')).toContain('no-store');
   });
 });
+
+describe('suspension', () => {
+  test('suspending an account ends its refresh and userinfo at once, even with accounts cached', async () => {
+    await g.admin.seed({ subscriptions: [], accounts: [{ username: 'zoe', status: 'active', emailVerified: false, locale: 'fr', roles: [], preferences: {}, password: 'correct horse battery staple', passwordMustChange: false }], clients: [] });
+    const { verifier, challenge } = pkce();
+    const out = await loginWithPassword(new Browser(g.url), authUrl({ code_challenge: challenge, code_challenge_method: 'S256' }), 'zoe', 'correct horse battery staple');
+    const tokens = (await (await redeem(new URL(out.url).searchParams.get('code')!, verifier)).json()) as { access_token: string; refresh_token: string };
+    const me = () => fetch(`${g.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect((await me()).status).toBe(200);
+    expect((await me()).status).toBe(200);
+    const zoe = await g.container.repos.accounts.findByIdentifier({ scheme: 'username', username: 'zoe' });
+    await g.admin.setStatus(zoe!.id, 'suspended');
+    expect((await me()).status).toBe(401);
+    const refresh = await fetch(`${g.url}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }) });
+    expect(refresh.status).toBe(400);
+  });
+});
