@@ -6,7 +6,7 @@ import type { PasswordHasher } from './domain/password-hasher.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createSecretBox, type SecretBox } from './lib/encryption.js';
-import { openDatabase, migrate } from './persistence/database.js';
+import { openDatabase, migrate, closeDatabase } from './persistence/database.js';
 import { createKnexRepositories } from './persistence/knex-repositories.js';
 import { cacheAccounts, cacheSubscriptions } from './persistence/cached-accounts.js';
 import { createRedisStore } from './persistence/redis-store.js';
@@ -87,7 +87,7 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
     box,
     async close() {
       await store.close();
-      await repos.close();
+      await closeDatabase(db);
     },
   };
 }
@@ -98,7 +98,7 @@ export async function migrateDatabase(config: Readonly<Config>): Promise<string[
   try {
     return await migrate(db);
   } finally {
-    await db.destroy();
+    await closeDatabase(db);
   }
 }
 

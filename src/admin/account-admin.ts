@@ -6,6 +6,8 @@ import { GuichetError } from '../errors/codes.js';
 import type { Fixture } from './fixture.js';
 import type { CredentialKind } from '../domain/credential.js';
 import { normaliseForHash } from '../authenticators/secret/secret-authenticator.js';
+import { decodeBase32, encodeBase32 } from '../authenticators/oath/oath-codes.js';
+import type { TotpData } from '../authenticators/oath/oath-credential.js';
 
 export interface AdminDependencies {
   repos: Repositories;
@@ -46,6 +48,16 @@ export function createAccountAdmin({ repos, hasher, clock }: AdminDependencies, 
     await repos.audit.record({ action: `admin.account.${status === 'suspended' ? 'suspend' : 'status'}`, result: 'success', actor, accountId, details: { status } });
   }
 
+  /**
+   * Seed data only: stores a TOTP credential with a known secret, without the first code that
+   * `guichet factor enrol-totp` asks for (a demo account whose secret is documented).
+   */
+  async function seedTotp(accountId: string, secret: string): Promise<void> {
+    const data: TotpData = { secret: encodeBase32(decodeBase32(secret)), algorithm: 'SHA1', digits: 6, period: 30 };
+    const credential = await repos.factors.create<TotpData>({ accountId, kind: 'totp', label: 'demo app', data, counter: null });
+    await repos.audit.record({ action: 'admin.factor.seed', result: 'success', actor, accountId, details: { kind: 'totp', credentialId: credential.id } });
+  }
+
   /** Applies a fixture; what exists already (same identifier, username or user number) is kept. */
   async function seed(fixture: Fixture): Promise<{ subscriptions: number; accounts: number; clients: number }> {
     const counts = { subscriptions: 0, accounts: 0, clients: 0 };
@@ -57,10 +69,11 @@ export function createAccountAdmin({ repos, hasher, clock }: AdminDependencies, 
     for (const a of fixture.accounts) {
       const identifier = a.username ? ({ scheme: 'username', username: a.username } as const) : ({ scheme: 'subscription', subscription: a.subscription!, userNumber: a.userNumber! } as const);
       if (await repos.accounts.findByIdentifier(identifier)) continue;
-      const { password, passwordMustChange, pin, ...fields } = a;
+      const { password, passwordMustChange, pin, totp, ...fields } = a;
       const account = await addAccount(fields);
       if (password) await setPassword(account.id, password, passwordMustChange);
       if (pin) await setSecret(account.id, 'pin', pin, passwordMustChange);
+      if (totp) await seedTotp(account.id, totp.secret);
       counts.accounts++;
     }
     for (const { client_id, first_party, ...metadata } of fixture.clients) {

@@ -11,9 +11,16 @@ export const demoClientMetadata = (issuer: string) => ({
   token_endpoint_auth_method: 'none',
 });
 
+/**
+ * The demo account's TOTP secret: base32 of the 20 bytes 'guichet-demo-totp-20'. Public on purpose
+ * (docs/SEED.md), so that the demo can show SCA: `echo <secret> | npm run cli -- totp-code --secret-stdin`
+ * prints the current code, as an authenticator app would.
+ */
+export const DEMO_TOTP_SECRET = 'M52WSY3IMV2C2ZDFNVXS25DPORYC2MRQ';
+
 /** The demo data `npm start` seeds on an empty database; README lists these credentials. */
 export const DEMO_CREDENTIALS = [
-  { identifier: 'demo', password: 'Guichet-Demo-2026', note: 'subscriber code + password' },
+  { identifier: 'demo', password: 'Guichet-Demo-2026', note: `subscriber code + password; TOTP secret ${DEMO_TOTP_SECRET}, codes: echo ${DEMO_TOTP_SECRET} | npm run cli -- totp-code --secret-stdin` },
   { identifier: 'claire.martin', password: 'Martin-Claire-2026', note: 'English-speaking user' },
 ] as const;
 
@@ -21,7 +28,7 @@ export function demoFixture(issuer: string): Fixture {
   return {
     subscriptions: [{ identifier: 'ACME-001', name: 'ACME Industries' }],
     accounts: [
-      { username: 'demo', subscription: 'ACME-001', userNumber: '01', status: 'active', familyName: 'Dupont', givenName: 'Jeanne', email: 'jeanne.dupont@example.com', emailVerified: true, locale: 'fr', roles: ['full'], profile: 'full', preferences: { defaultContract: 'CTR-0001' }, password: DEMO_CREDENTIALS[0].password, passwordMustChange: false },
+      { username: 'demo', subscription: 'ACME-001', userNumber: '01', status: 'active', familyName: 'Dupont', givenName: 'Jeanne', email: 'jeanne.dupont@example.com', emailVerified: true, locale: 'fr', roles: ['full'], profile: 'full', preferences: { defaultContract: 'CTR-0001' }, password: DEMO_CREDENTIALS[0].password, passwordMustChange: false, totp: { secret: DEMO_TOTP_SECRET } },
       { username: 'claire.martin', subscription: 'ACME-001', userNumber: '02', status: 'active', familyName: 'Martin', givenName: 'Claire', email: 'claire.martin@example.com', emailVerified: true, locale: 'en', roles: ['consultation'], profile: 'consultation', preferences: {}, password: DEMO_CREDENTIALS[1].password, passwordMustChange: false },
       { username: 'suspendu', subscription: 'ACME-001', userNumber: '03', status: 'suspended', familyName: 'Bernard', emailVerified: false, locale: 'fr', roles: [], preferences: {}, password: 'Suspended-Account-2026', passwordMustChange: false },
     ],

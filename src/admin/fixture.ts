@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import { decodeBase32, MAX_SECRET_BYTES, MIN_SECRET_BYTES } from '../authenticators/oath/oath-codes.js';
+
+/** Bytes of a base32 text, or null when it is not base32. */
+const base32Length = (text: string): number | null => {
+  try {
+    return decodeBase32(text).length;
+  } catch {
+    return null;
+  }
+};
 
 /** The seed fixture format (docs/SEED.md): subscriptions, accounts with their secrets, clients. */
 export const fixtureSchema = z.object({
@@ -22,6 +32,18 @@ export const fixtureSchema = z.object({
         /** Confidential code (digits), for deployments that log in with one. */
         pin: z.string().regex(/^\d{4,12}$/).optional(),
         passwordMustChange: z.boolean().default(false),
+        /**
+         * Seed data only: a TOTP credential (SHA-1, 6 digits, 30 s) with this base32 secret, stored as
+         * given. Real enrolment goes through `guichet factor enrol-totp`, which confirms a first code.
+         */
+        totp: z
+          .object({
+            secret: z.string().refine((s) => base32Length(s) !== null, { message: 'must be base32 (RFC 4648)' }).refine((s) => {
+              const n = base32Length(s);
+              return n === null || (n >= MIN_SECRET_BYTES && n <= MAX_SECRET_BYTES);
+            }, { message: `must decode to ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} bytes` }),
+          })
+          .optional(),
       }).refine((a) => a.username || (a.subscription && a.userNumber), { message: 'an account needs a username, or a subscription and a userNumber' }),
     )
     .default([]),

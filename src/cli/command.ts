@@ -12,8 +12,15 @@ export interface Output {
 export interface Session {
   config: Readonly<Config>;
   container(): Promise<Container>;
-  /** The secret piped on stdin (`--password-stdin`, `--pin-stdin`); never taken from the arguments. */
+  /** The secret piped on stdin (`--password-stdin`, `--pin-stdin`, `--secret-stdin`); never taken from the arguments. */
   readSecret(what: StdinSecret): Promise<string>;
+  /** The first line of stdin, a one-time code (`--code-stdin`); on a terminal, `prompt` is shown on stderr. */
+  readCode(option: string, prompt: string): Promise<string>;
+  /**
+   * Prints part of the output now, before the command goes on (for example before it waits for
+   * stdin): its text, or with `--json` its JSON on one line, ahead of the command's final document.
+   */
+  print(output: Output): Promise<void>;
 }
 
 export type Run = (session: Session) => Promise<Output>;

@@ -6,14 +6,14 @@ import { isGuichetError } from '../errors/codes.js';
 import { splitInvocation, UsageError } from './args.js';
 import type { Run, Session } from './command.js';
 import { findCommand, isGroup, usage } from './registry.js';
-import { readSecretFromStdin } from './stdin.js';
+import { readCodeFromStdin, readSecretFromStdin } from './stdin.js';
 
 /** The `guichet` administration command: one command per run; exit 0 done, 1 failed, 2 usage. */
 
 const write = (stream: NodeJS.WriteStream, text: string): Promise<void> =>
   new Promise((resolve) => (text ? stream.write(text.endsWith('\n') ? text : `${text}\n`, () => resolve()) : resolve()));
 
-function openSession(config: Readonly<Config>): Session & { close(): Promise<void> } {
+function openSession(config: Readonly<Config>, json: boolean): Session & { close(): Promise<void> } {
   let opening: Promise<Container> | null = null;
   return {
     config,
@@ -26,6 +26,8 @@ function openSession(config: Readonly<Config>): Session & { close(): Promise<voi
       return opening;
     },
     readSecret: (what) => readSecretFromStdin(what),
+    readCode: (option, prompt) => readCodeFromStdin({ option, prompt }),
+    print: (output) => write(process.stdout, json ? JSON.stringify(output.json) : output.text),
     async close() {
       if (opening) await (await opening.catch(() => null))?.close();
     },
@@ -65,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const session = openSession(config);
+  const session = openSession(config, json);
   let status = 0;
   try {
     const output = await run(session);

@@ -4,9 +4,10 @@ import { migrateCommand } from './commands/migrate.js';
 import { seedCommand } from './commands/seed.js';
 import { clientCommands } from './commands/clients.js';
 import { accountCommands } from './commands/accounts.js';
+import { factorCommands } from './commands/factors.js';
 
 /** Every `guichet` command, in the order the usage lists them. */
-export const COMMANDS: readonly Command[] = [migrateCommand, seedCommand, ...clientCommands, ...accountCommands];
+export const COMMANDS: readonly Command[] = [migrateCommand, seedCommand, ...clientCommands, ...accountCommands, ...factorCommands];
 
 export const isGroup = (word: string): boolean => COMMANDS.some((c) => c.name.startsWith(`${word} `));
 
@@ -26,9 +27,11 @@ const FOOTER = `Options on every command:
   --json       print one JSON document on stdout instead of text
   -h, --help   print this help
 
-Accounts are named by username or by SUBSCRIPTION/USERNUMBER. Passwords and confidential codes are
-read from stdin (--password-stdin, --pin-stdin), never from the arguments; they must pass the password
-and PIN policies, or with --must-change (a temporary secret) at least their length rules.
+Accounts are named by username or by SUBSCRIPTION/USERNUMBER. Passwords, confidential codes and OATH
+seeds are read from stdin (--password-stdin, --pin-stdin, --secret-stdin), never from the arguments;
+passwords and codes must pass the password and PIN policies, or with --must-change (a temporary secret)
+at least their length rules. factor enrol-totp prints its secret before it reads the app's first code
+(--code-stdin); with --json it prints that part as a first JSON document, on one line.
 Configuration comes from the environment, as for the server: DATABASE_URL (without it, the embedded
 database in GUICHET_DATA_DIR, .guichet by default), REDIS_URL, GUICHET_CONFIG_FILE, ...
 

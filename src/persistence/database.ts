@@ -14,15 +14,19 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
   mkdirSync(folder, { recursive: true });
   const release = lockEmbeddedDatabase(resolve(options.dataDir, 'pg.lock'));
   const db = knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { filename: folder } } as Knex.Config);
-  const destroy = db.destroy.bind(db);
-  db.destroy = (async (callback?: unknown) => {
-    try {
-      return await destroy(callback as never);
-    } finally {
-      release();
-    }
-  }) as typeof db.destroy;
+  locks.set(db, release);
   return db;
+}
+
+const locks = new WeakMap<Knex, () => void>();
+
+/** Closes the database and, for the embedded one, gives its folder back to other processes. */
+export async function closeDatabase(db: Knex): Promise<void> {
+  try {
+    await db.destroy();
+  } finally {
+    locks.get(db)?.();
+  }
 }
 
 /**

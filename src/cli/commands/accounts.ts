@@ -1,30 +1,15 @@
 import { z } from 'zod';
 import { createAccountAdmin } from '../../admin/account-admin.js';
-import { LOCALES, type Account, type Identifier, type Locale } from '../../domain/account.js';
+import { LOCALES, type Account, type Locale } from '../../domain/account.js';
 import type { Container } from '../../container.js';
 import type { CredentialKind, SecretCredential } from '../../domain/credential.js';
 import { GuichetError } from '../../errors/codes.js';
+import { findAccount, REF } from '../account-ref.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { Command, Session } from '../command.js';
+import { describeFactor, formatFactorBlock, type FactorView } from '../factor-view.js';
 import { formatFields, isoOrNull, yesNo } from '../output.js';
 import { enforceSecretPolicy } from '../secret-rules.js';
-
-const REF = '<username | SUBSCRIPTION/USERNUMBER>';
-
-/** A ref with a slash is tried as SUBSCRIPTION/USERNUMBER (split at the last slash) before as a username. */
-function identifiersOf(ref: string): Identifier[] {
-  const slash = ref.lastIndexOf('/');
-  const byNumber: Identifier[] = slash > 0 && slash < ref.length - 1 ? [{ scheme: 'subscription', subscription: ref.slice(0, slash), userNumber: ref.slice(slash + 1) }] : [];
-  return [...byNumber, { scheme: 'username', username: ref }];
-}
-
-async function findAccount(container: Container, ref: string): Promise<Account> {
-  for (const identifier of identifiersOf(ref)) {
-    const account = await container.repos.accounts.findByIdentifier(identifier);
-    if (account) return account;
-  }
-  throw new GuichetError('not_found', `no such account ${ref}`);
-}
 
 /** The credentials set with a secret (password, confidential code): those `set-*` and `unblock` handle. */
 const SECRET_KINDS: readonly CredentialKind[] = ['password', 'pin'];
@@ -64,7 +49,9 @@ async function identifiersOfAccount(container: Container, account: Account): Pro
 async function describeAccount(container: Container, account: Account) {
   const subscription = account.subscriptionId ? await container.repos.subscriptions.findById(account.subscriptionId) : null;
   const now = container.clock.now();
-  const credentials = (await container.repos.credentials.listForAccount(account.id)).map((c) => describeCredential(c, now));
+  const credentials = (await container.repos.credentials.listForAccount(account.id)).filter((c) => SECRET_KINDS.includes(c.kind)).map((c) => describeCredential(c, now));
+  // Strong factors (guichet factor list): their metadata only, never their seeds.
+  const factors = (await container.repos.factors.listForAccount(account.id)).map((f) => describeFactor(f, now));
   return {
     id: account.id,
     username: account.username,
@@ -82,6 +69,7 @@ async function describeAccount(container: Container, account: Account) {
     createdAt: account.createdAt.toISOString(),
     updatedAt: account.updatedAt.toISOString(),
     credentials,
+    factors,
   };
 }
 
@@ -107,6 +95,9 @@ const formatCredential = (c: CredentialView): string =>
     ...(c.lastUsedAt ? [`last used ${c.lastUsedAt}`] : []),
   ].join('; ');
 
+const formatFactor = (f: FactorView): string =>
+  [`${f.id}${f.label ? ` "${f.label}"` : ''}${f.serial ? ` serial ${f.serial}` : ''}`, `created ${f.createdAt}`, `blocked: ${formatFactorBlock(f)}`, ...(f.lastUsedAt ? [`last used ${f.lastUsedAt}`] : [])].join('; ');
+
 function formatAccount(a: AccountView): string {
   return formatFields([
     ['id', a.id],
@@ -121,6 +112,7 @@ function formatAccount(a: AccountView): string {
     ['profile', a.profile],
     ['created', a.createdAt],
     ...(a.credentials.length === 0 ? [['credentials', 'none'] as const] : a.credentials.map((c) => [kindLabel(c.kind), formatCredential(c)] as const)),
+    ...a.factors.map((f) => [f.kind.toUpperCase(), formatFactor(f)] as const),
   ]);
 }
 
