@@ -39,7 +39,7 @@ export function assembleApp(deps: AppDependencies): Provider {
   const { config, provider, repos, store, logger } = deps;
   const https = new URL(config.issuer).protocol === 'https:';
   const interactions = interactionRoutes({ ...deps, flows: createFlowStore(store) });
-  const demo = demoRelyingParty({ issuer: config.issuer, store, fallback: config.defaultLocale, secure: https });
+  const demo = demoRelyingParty({ issuer: config.issuer, store, fallback: config.defaultLocale, secure: https, scaAcr: config.acr.sca });
 
   provider.use(securityHeaders({ https }));
   provider.use(healthRoutes(repos, store));

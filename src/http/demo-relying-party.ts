@@ -14,7 +14,7 @@ const COOKIE = 'guichet_demo';
  * A tiny first-party relying party served at /demo, so a newcomer sees a whole login without
  * writing one: authorization code + PKCE, code exchange, userinfo, RP-initiated logout.
  */
-export function demoRelyingParty(options: { issuer: string; store: ExpiringStore; fallback: Locale; secure: boolean }): Router {
+export function demoRelyingParty(options: { issuer: string; store: ExpiringStore; fallback: Locale; secure: boolean; scaAcr: string }): Router {
   const { issuer, store } = options;
   const router = new Router({ prefix: '/demo' });
   const redirectUri = new URL('/demo/callback', issuer).href;
@@ -26,7 +26,7 @@ export function demoRelyingParty(options: { issuer: string; store: ExpiringStore
     const page = pageContext(ctx, options.fallback);
     const logoutUrl = session ? `${new URL('/session/end', issuer).href}?${new URLSearchParams({ id_token_hint: session.idToken, post_logout_redirect_uri: new URL('/demo/logged-out', issuer).href, client_id: DEMO_CLIENT_ID })}` : '';
     ctx.type = 'html';
-    ctx.body = demoPage(page, { loginHref: '/demo/login', logoutHref: logoutUrl, claims: session?.claims, userinfo: session?.userinfo });
+    ctx.body = demoPage(page, { loginHref: '/demo/login', strongHref: '/demo/login?level=sca', logoutHref: logoutUrl, claims: session?.claims, userinfo: session?.userinfo });
   });
 
   router.get('/logged-out', async (ctx) => {
@@ -42,7 +42,10 @@ export function demoRelyingParty(options: { issuer: string; store: ExpiringStore
     await store.set(`demo:state:${state}`, verifier, 600);
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const url = new URL('/auth', issuer);
-    url.search = new URLSearchParams({ client_id: DEMO_CLIENT_ID, response_type: 'code', scope: 'openid profile email guichet', redirect_uri: redirectUri, state, code_challenge: challenge, code_challenge_method: 'S256', nonce: randomToken(16) }).toString();
+    const params = new URLSearchParams({ client_id: DEMO_CLIENT_ID, response_type: 'code', scope: 'openid profile email guichet', redirect_uri: redirectUri, state, code_challenge: challenge, code_challenge_method: 'S256', nonce: randomToken(16) });
+    // "Strong" asks for SCA through acr_values, as a portal does before a sensitive operation.
+    if (ctx.query.level === 'sca') params.set('acr_values', options.scaAcr);
+    url.search = params.toString();
     ctx.redirect(url.pathname + url.search);
   });
 
