@@ -16,7 +16,7 @@ export interface AuthContext {
   transaction?: { amount?: string; currency?: string; payee?: string } | undefined;
 }
 
-export type RejectReason = 'wrong_secret' | 'unknown_account' | 'no_credential' | 'credential_blocked' | 'account_suspended' | 'replayed';
+export type RejectReason = 'wrong_secret' | 'unknown_account' | 'no_credential' | 'credential_blocked' | 'account_suspended' | 'replayed' | 'counter_regression';
 
 export type VerifyOutcome<E> =
   | { kind: 'verified'; accountId: string; evidence: E }
