@@ -9,6 +9,7 @@ import { createSecretBox, type SecretBox } from './lib/encryption.js';
 import { openDatabase, migrate, closeDatabase } from './persistence/database.js';
 import { createKnexRepositories } from './persistence/knex-repositories.js';
 import { cacheAccounts, cacheSubscriptions } from './persistence/cached-accounts.js';
+import { cacheClients } from './persistence/cached-clients.js';
 import { createRedisStore } from './persistence/redis-store.js';
 import { createMemoryStore } from './persistence/memory-store.js';
 import { createArgon2Hasher } from './authenticators/argon2-hasher.js';
@@ -69,7 +70,7 @@ export async function createCoreContainer(config: Readonly<Config>, options: Con
   const box = createSecretBox(Buffer.from(config.secretKey, 'base64'));
   const store = options.store ?? (config.redisUrl ? createRedisStore(config.redisUrl, config.redisPrefix) : createMemoryStore(clock));
   const stored = createKnexRepositories(db, clock, box);
-  const repos = { ...stored, accounts: cacheAccounts(stored.accounts, store), subscriptions: cacheSubscriptions(stored.subscriptions, store) };
+  const repos = { ...stored, accounts: cacheAccounts(stored.accounts, store), subscriptions: cacheSubscriptions(stored.subscriptions, store), clients: cacheClients(stored.clients) };
   const hasher = await createArgon2Hasher(config.password);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: join(config.dataDir, 'mail'), logger });
   const alerts = createLockoutAlerts({ accounts: repos.accounts, audit: repos.audit, mailer, logger, maxAttempts: config.lockout.maxAttempts });

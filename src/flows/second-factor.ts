@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Account } from '../domain/account.js';
 import type { FactorCredential, GuardedCredential } from '../domain/credential.js';
 import type { AuditLog, FactorCredentialRepository } from '../domain/ports.js';
@@ -25,7 +26,16 @@ export interface SecondFactorDependencies {
   lockout: Lockout;
 }
 
-const NONE: GuardedCredential = { id: 'unknown:second-factor', accountId: '', kind: 'totp', failedCount: 0, blockedAt: null, blockedUntil: null, blockCount: 0 };
+/** Without an enrolled factor, failures count on a pseudo-credential of that identifier (store only). */
+const pseudo = (subject: string): GuardedCredential => ({
+  id: `unknown:second-factor:${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`,
+  accountId: '',
+  kind: 'totp',
+  failedCount: 0,
+  blockedAt: null,
+  blockedUntil: null,
+  blockCount: 0,
+});
 
 /** The kinds of code factor this account has enrolled, in the order they are tried. */
 export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
@@ -46,11 +56,11 @@ export async function enrolledCodeFactors(deps: SecondFactorDependencies, accoun
  */
 export async function verifySecondFactor(
   deps: SecondFactorDependencies,
-  request: { account: Account | null; firstFactorPassed: boolean; alone?: boolean; code: string; auth: Omit<AuthContext, 'account'>; clientId: string },
+  request: { account: Account | null; firstFactorPassed: boolean; alone?: boolean; subject: string; code: string; auth: Omit<AuthContext, 'account'>; clientId: string },
 ): Promise<SecondFactorResult> {
   const { account, auth } = request;
   const enrolled = account ? await enrolledCodeFactors(deps, account.id, request.alone === true) : [];
-  const guard = enrolled[0]?.credential ?? NONE;
+  const guard = enrolled[0]?.credential ?? pseudo(request.subject);
   const audit = { action: 'login.second_factor', accountId: account?.id ?? null, clientId: request.clientId, ip: auth.ip, userAgent: auth.userAgent };
   const gate = await deps.lockout.gate(guard);
   if (gate.kind === 'blocked') {

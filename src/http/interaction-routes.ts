@@ -16,7 +16,7 @@ import { randomToken } from '../lib/random.js';
 import { nextStep, type LoginFlow } from '../flows/login-flow.js';
 import type { FlowStore } from '../flows/flow-store.js';
 import { verifyFirstFactor, type FirstFactorDependencies, type SimpleFactor } from '../flows/first-factor.js';
-import { identifierLabel, isIdentifier, parseIdentifier, type IdentifierScheme } from '../flows/identifier.js';
+import { identifierKey, identifierLabel, isIdentifier, parseIdentifier, type IdentifierScheme } from '../flows/identifier.js';
 import type { ForgotIdentifier } from '../flows/forgot-identifier.js';
 import { levelOf, type CompletedMethod } from '../policy/assurance.js';
 import { acrOf, meets, requiredLevel, type Requirement } from '../policy/step-up.js';
@@ -293,7 +293,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   router.get('/:uid/restart', async (ctx) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
-    if (!flow.done) await save({ ...flow, identifier: undefined });
+    if (!flow.done) await save({ ...flow, identifier: undefined, pendingSecond: false, firstFactorPassed: undefined, alone: undefined, accountId: undefined, completed: [], sessionAmr: undefined, keypad: undefined });
     ctx.redirect(base(d.uid));
   });
 
@@ -449,6 +449,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       account,
       firstFactorPassed: flow.firstFactorPassed === true,
       alone: flow.alone === true,
+      subject: identifierKey(flow.identifier),
       code: (form.code ?? '').slice(0, 32),
       clientId: flow.clientId,
       auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },

@@ -17,12 +17,7 @@ const consumedMark = (model: string, id: string) => `oidc:consumed:${model}:${id
  * Consumption is atomic (SET NX): of two parallel redemptions of one code exactly one wins, and the
  * loser revokes the grant (RFC 6749 §4.1.2).
  */
-export function createAdapterFactory(store: ExpiringStore, clients: ClientRepository, options: { clientCacheMs?: number; now?: () => number } = {}) {
-  // Clients are read on every token, userinfo and introspection call: a short in-process cache keeps
-  // Postgres out of those paths; `guichet client` changes show within the cache's lifetime.
-  const clientCacheMs = options.clientCacheMs ?? 10_000;
-  const now = options.now ?? Date.now;
-  const clientCache = new Map<string, { at: number; payload: AdapterPayload | undefined }>();
+export function createAdapterFactory(store: ExpiringStore, clients: ClientRepository) {
   async function revokeGrant(grantId: string): Promise<void> {
     await store.set(revokedGrant(grantId), '1', REVOKED_TTL);
     const members = await store.members(grantIndex(grantId));
@@ -34,15 +29,8 @@ export function createAdapterFactory(store: ExpiringStore, clients: ClientReposi
       throw new Error('clients are managed with `guichet client`');
     }
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const cached = clientCache.get(id);
-      if (cached && now() - cached.at < clientCacheMs) return cached.payload;
       const record = await clients.find(id);
-      const payload = record ? ({ ...record.metadata, client_id: record.clientId } as AdapterPayload) : undefined;
-      if (clientCache.size > 10_000) clientCache.clear();
-      // Only found clients are kept: a client added a moment ago must work at once.
-      if (payload) clientCache.set(id, { at: now(), payload });
-      else clientCache.delete(id);
-      return payload;
+      return record ? ({ ...record.metadata, client_id: record.clientId } as AdapterPayload) : undefined;
     }
     async findByUserCode(): Promise<undefined> {
       return undefined;

@@ -138,7 +138,7 @@ function loginPolicy(config: Readonly<Config>) {
     new interactionPolicy.Check('level_below_requested', 'the session does not reach the requested authentication level', (ctx) => {
       const { oidc } = ctx;
       if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const minimum = (oidc.client?.metadata().guichet_minimum_level as Level | undefined) ?? 'simple';
+      const minimum = (oidc.client?.metadata().guichet_minimum_level as Level | undefined) ?? config.sca.defaultMinimumLevel;
       const wanted = requiredLevel({ acrValues: oidc.params?.acr_values as string | undefined, clientMinimum: minimum }, config.acr);
       const reached = (oidc.acr && levelOfAcr(oidc.acr, config.acr)) || 'none';
       return meets(reached, wanted.level) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;

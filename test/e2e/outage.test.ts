@@ -3,6 +3,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { startGuichet, seedBasics, TEST_CLIENT, type RunningGuichet } from '../helpers/guichet.js';
 import { createTestDatabase, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { Browser, formOf } from '../helpers/browserless.js';
 
 let g: RunningGuichet;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -30,6 +31,11 @@ afterAll(async () => {
   await pgProxy.cut();
   await database?.drop();
 });
+
+const authUrl = () => {
+  const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
+  return `${g.url}/auth?${new URLSearchParams({ client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: TEST_CLIENT.redirect_uris[0]!, code_challenge: challenge, code_challenge_method: 'S256' })}`;
+};
 
 const authorize = () => {
   const challenge = createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url');
@@ -63,18 +69,22 @@ describe('storage outages', () => {
     expect((await authorize()).status).toBe(303);
   });
 
-  test('Postgres down: readiness fails and the login page answers 503; back up: recovers by itself', async () => {
+  test('Postgres down: readiness fails and the password check answers 503; back up: recovers by itself', async () => {
     await pgProxy.cut();
     const ready = await fetch(`${g.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { database: 'unavailable' } });
-    // The client is cached in-process, so the authorization request itself still answers; the
-    // login page needs the database and says the service is unavailable.
-    const first = await authorize();
-    expect(first.status).toBe(303);
-    const login = await fetch(new URL(first.headers.get('location')!, g.url), { redirect: 'manual', headers: { accept: 'text/html', 'accept-language': 'en', cookie: first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') } });
-    expect(login.status).toBe(503);
-    expect(await login.text()).toContain('temporarily unavailable');
+    // Clients are cached and flows live in Redis, so the login pages still show; the password
+    // check needs the database and says the service is unavailable.
+    const b = new Browser(g.url, { 'accept-language': 'en' });
+    const first = await b.follow(authUrl());
+    expect(first.status).toBe(200);
+    const identify = formOf(first.body, 'identify');
+    const second = await b.follow(identify.action, { form: { csrf: identify.csrf, identifier: 'alice' } });
+    const pw = formOf(second.body, 'password');
+    const attempt = await b.request(pw.action, { form: { csrf: pw.csrf, password: 'correct horse battery staple' } });
+    expect(attempt.status).toBe(503);
+    expect(await attempt.text()).toContain('temporarily unavailable');
     await pgProxy.restore();
     await eventually(async () => (await fetch(`${g.url}/readyz`)).status === 200);
     expect((await authorize()).status).toBe(303);

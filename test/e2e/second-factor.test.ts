@@ -128,3 +128,16 @@ describe('SCA with a second factor', () => {
     expect(new URL(out.url).searchParams.get('error')).toBe('unmet_authentication_requirements');
   });
 });
+
+describe('restart while a code is pending', () => {
+  test('"use another identifier" on the code page starts over cleanly', async () => {
+    const b = new Browser(g.url, { 'accept-language': 'en' });
+    const auth = await authorization(bank);
+    const codeStep = await loginWithPassword(b, auth.url.href, 'alice', PASSWORD);
+    expect(codeStep.body).toContain('data-step="otp"');
+    const restart = new URL(codeStep.url).pathname.replace(/\/(password|otp)$/, '') + '/restart';
+    const again = await b.follow(restart);
+    expect(again.status).toBe(200);
+    expect(again.body).toContain('data-step="identify"');
+  });
+});

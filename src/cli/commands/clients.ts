@@ -8,7 +8,7 @@ import { formatTable, yesNo } from '../output.js';
 const EXTRA_GRANTS = ['refresh_token', 'client_credentials'] as const;
 /** Per-client login settings (client metadata read by the login pages), over the deployment's `login` configuration. */
 const IDENTIFIER_SCHEMES = ['username', 'subscription'] as const;
-const FIRST_FACTORS = ['password', 'pin'] as const;
+const FIRST_FACTORS = ['password', 'pin', 'card'] as const;
 
 /** Redirect URIs are absolute and carry no fragment (RFC 6749 §3.1.2). */
 function checkRedirectUri(command: string, option: string, uri: string): string {
@@ -41,7 +41,7 @@ const list = (v: unknown): string => (Array.isArray(v) ? v.join(' ') : '');
 export const clientAddCommand: Command = {
   name: 'client add',
   synopsis:
-    '--id ID --redirect-uri URI [--redirect-uri URI…] [--post-logout-uri URI…] [--name NAME] [--public] [--first-party] [--grant refresh_token|client_credentials…] [--identifier-scheme username|subscription…] [--first-factor password|pin]',
+    '--id ID --redirect-uri URI [--redirect-uri URI…] [--post-logout-uri URI…] [--name NAME] [--public] [--first-party] [--grant refresh_token|client_credentials…] [--identifier-scheme username|subscription…] [--first-factor password|pin|card]',
   summary:
     'Register a client. A confidential client gets a secret, printed this once only; --public makes a client without one (PKCE only). --identifier-scheme and --first-factor set how its users log in (default: the configuration).',
   parse(args) {
