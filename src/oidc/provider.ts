@@ -89,6 +89,15 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     renderError: pages.error,
     loadExistingGrant: (ctx) => loadOrImplyGrant(ctx, repos),
+    // Resource servers enforce step-up from the access token: acr, amr and auth_time travel with it
+    // (introspection shows them), taken from the code or refresh token it was issued from.
+    extraTokenClaims: async (ctx, token) => {
+      if (token.kind !== 'AccessToken') return undefined;
+      const entities = (ctx as KoaContextWithOIDC | undefined)?.oidc?.entities;
+      const source = (entities?.AuthorizationCode ?? entities?.RefreshToken) as { acr?: string; amr?: string[]; authTime?: number } | undefined;
+      if (!source) return undefined;
+      return { acr: source.acr, amr: source.amr, auth_time: source.authTime };
+    },
     async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
       const account = await repos.accounts.findById(sub);
       // A suspended account keeps no live access: refresh and userinfo fail from the next call on.

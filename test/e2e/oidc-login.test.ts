@@ -71,10 +71,19 @@ describe('a relying party logs a user in with openid-client', () => {
     expect(info).toMatchObject({ sub, family_name: 'Durand', given_name: 'Alice', email: 'alice@example.com', email_verified: true, subscription: 'SUB-1', user_number: '01', roles: ['full'], access_profile: 'full', preferences: { defaultContract: 'C-42' } });
   });
 
+  test('access tokens carry acr, amr and auth_time for resource servers (introspection), after refresh too', async () => {
+    const introspect = async (token: string) => (await oidc.tokenIntrospection(rp, token)) as Record<string, unknown>;
+    const first = await introspect(tokens.access_token);
+    expect(first).toMatchObject({ active: true, acr: 'urn:guichet:loa:simple', amr: ['pwd'] });
+    expect(first.auth_time).toBe(tokens.claims()!.auth_time);
+  });
+
   test('refresh rotates the refresh token and the old one stops working', async () => {
     const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    const viaRefresh = (await oidc.tokenIntrospection(rp, refreshed.access_token)) as Record<string, unknown>;
+    expect(viaRefresh).toMatchObject({ active: true, acr: 'urn:guichet:loa:simple', amr: ['pwd'], auth_time: tokens.claims()!.auth_time });
     await expect(oidc.refreshTokenGrant(rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     tokens = refreshed as typeof tokens;
   });
