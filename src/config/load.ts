@@ -64,7 +64,14 @@ function assign(target: Record<string, unknown>, path: string, value: unknown): 
   node[keys[keys.length - 1]!] = value;
 }
 
-const envName = (path: string): string => Object.entries(ENV_MAP).find(([, p]) => p === path)?.[0] ?? path;
+/** The variable a problem belongs to: the one whose path is the problem's path or its longest prefix. */
+function envName(path: string): string {
+  const match = Object.entries(ENV_MAP)
+    .filter(([, p]) => path === p || path.startsWith(`${p}.`))
+    .sort((a, b) => b[1].length - a[1].length)[0];
+  if (!match) return path;
+  return path === match[1] ? match[0] : `${match[0]} (${path.slice(match[1].length + 1)})`;
+}
 
 /** Named checks across settings, run once the schema passes. */
 function crossFieldProblems(config: Config): string[] {

@@ -7,6 +7,16 @@ const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
+/** A JSON value given as an environment string; bad JSON stays a string so the schema reports it. */
+const parseJsonSetting = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
@@ -145,7 +155,7 @@ export const configSchema = z.object({
       /** ATC look-ahead; default per card from its IPB (EMV-CAP.md §6.4). */
       window: int(1, 4096).optional(),
       /** Issuer master keys for option-A card key derivation, `{ "id": "32 hex digits" }` (use an HSM in production). */
-      issuerKeys: z.preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), z.string().regex(/^[0-9a-fA-F]{32}$/))).default({}),
+      issuerKeys: z.preprocess(parseJsonSetting, z.record(z.string(), z.string().regex(/^[0-9a-fA-F]{32}$/))).default({}),
     })
     .prefault({}),
   lockout: z

@@ -164,3 +164,11 @@ describe('lockout policy validation', () => {
     expect(problemsOf({ GUICHET_LOCKOUT_MAX_ATTEMPTS: '6' })).toEqual([expect.stringMatching(/^GUICHET_LOCKOUT_MAX_ATTEMPTS: /)]);
   });
 });
+
+describe('JSON settings', () => {
+  test('card issuer keys come as JSON; bad JSON or a bad key is a listed problem, not a crash', () => {
+    expect(loadConfig({ GUICHET_CAP_ISSUER_KEYS: '{"demo":"0123456789ABCDEFFEDCBA9876543210"}' }).emvCap.issuerKeys).toEqual({ demo: '0123456789ABCDEFFEDCBA9876543210' });
+    expect(problemsOf({ GUICHET_CAP_ISSUER_KEYS: '{not json' })).toEqual([expect.stringMatching(/^GUICHET_CAP_ISSUER_KEYS: /)]);
+    expect(problemsOf({ GUICHET_CAP_ISSUER_KEYS: '{"demo":"short"}' })[0]).toMatch(/^GUICHET_CAP_ISSUER_KEYS/);
+  });
+});
