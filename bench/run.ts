@@ -10,7 +10,9 @@
  * BENCH_QUICK=1 (≈ 2 min smoke run) · BENCH_SERVER_MODE=dist|tsx · BENCH_ACCOUNTS · BENCH_REPS ·
  * BENCH_DATABASE_URL (admin URL of the real Postgres) · BENCH_REDIS_URL (use that Redis instead of a
  * private redis-server) · BENCH_PIN_DRIVERS=<cpu list> (taskset the drivers) · UV_THREADPOOL_SIZE ·
- * BENCH_OUT (result file) · BENCH_COMPARE_MODES=1 (also run a tsx Guichet against the dist one).
+ * BENCH_OUT (result file) · BENCH_COMPARE_MODES=1 (also run Guichet in the other mode, interleaved) ·
+ * BENCH_EXPERIMENT=<name> (also run a Guichet with bench/servers/experiments/<name>.ts preloaded,
+ * interleaved, to size a proposed fix; bound-argon2 reads BENCH_ARGON2_CONCURRENCY).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';

@@ -5,9 +5,10 @@ import { seedCommand } from './commands/seed.js';
 import { clientCommands } from './commands/clients.js';
 import { accountCommands } from './commands/accounts.js';
 import { factorCommands } from './commands/factors.js';
+import { capCommands } from './commands/cap.js';
 
 /** Every `guichet` command, in the order the usage lists them. */
-export const COMMANDS: readonly Command[] = [migrateCommand, seedCommand, ...clientCommands, ...accountCommands, ...factorCommands];
+export const COMMANDS: readonly Command[] = [migrateCommand, seedCommand, ...clientCommands, ...accountCommands, ...factorCommands, ...capCommands];
 
 export const isGroup = (word: string): boolean => COMMANDS.some((c) => c.name.startsWith(`${word} `));
 
