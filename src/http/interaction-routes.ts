@@ -160,7 +160,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     );
   }
 
-  const save = (flow: LoginFlow) => flows.save(flow, config.ttl.flow);
+  // A finished flow is kept only long enough to recognise a replayed form (Redis memory per user).
+  const save = (flow: LoginFlow) => flows.save(flow, flow.done ? Math.min(600, config.ttl.flow) : config.ttl.flow);
   const sealDigits = (digits: string) => deps.box.seal(digits);
   const openDigits = (sealed: string) => (sealed ? deps.box.open(sealed) : '');
 
