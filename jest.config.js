@@ -5,7 +5,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testTimeout: 30000,
+  // Integration tests start real processes on a 2-core machine: leave room for a busy box.
+  testTimeout: 90000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/test/helpers/setup.ts'],
 };

@@ -1,5 +1,5 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { runGuichet, jsonOf, type Run } from '../helpers/cli.js';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,40 +11,16 @@ import { createTestDatabase } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let database: { url: string; drop(): Promise<void> };
 let sql: pg.Client;
 let scratch: string;
 const transcript: string[] = [];
 
-/** Runs `guichet`; `database: false` runs it without DATABASE_URL (cap-reader opens none). */
-function guichet(args: string[], stdin = '', options: { database?: boolean } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', GUICHET_DATA_DIR: join(scratch, 'no-data-dir') };
-    if (options.database !== false) env.DATABASE_URL = database.url;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      transcript.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin);
-  });
-}
+/** Runs `guichet` as a child process (test/helpers/cli.ts). */
+const guichet = (args: string[], stdin = '', options: { database?: boolean } = {}) =>
+  runGuichet(args, { env: { GUICHET_DATA_DIR: join(scratch, 'no-data-dir'), ...(options.database !== false ? { DATABASE_URL: database.url } : {}) }, stdin, transcript });
 
-const json = <T = any>(run: Run): T => {
-  if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
-  return JSON.parse(run.stdout) as T;
-};
 
 const readCard = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as { card: { atc: number; pinTries: number; pinTryLimit: number; iccKey: string; pan: string }; reader: object };
 
@@ -55,7 +31,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'guichet-cap-cli-'));
   const file = join(scratch, 'demo.json');
   await writeFile(file, JSON.stringify(demoFixture('http://localhost:3000')));
-  expect(json(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
+  expect(jsonOf(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
 }, 30_000);
 
 afterAll(async () => {
@@ -73,7 +49,7 @@ describe('guichet cap enrol-demo and cap-reader', () => {
       guichet(['cap', 'enrol-demo', 'claire.martin']),
       guichet(['cap-reader', '--card', cardFile, '--mode', 'press', '--pin-stdin']),
     ]);
-    const result = json(enrolled);
+    const result = jsonOf(enrolled);
     expect(result).toMatchObject({ changed: true, kcv: expect.stringMatching(/^[0-9A-F]{6}$/i), issuerKeyId: DEMO_ISSUER_KEY_ID, credential: { kind: 'emv-cap', label: expect.stringMatching(/^•••• \d{4}$/), serial: null } });
     expect(help.stdout).toContain('guichet cap enrol-demo');
     expect(help.stdout).toContain(`GUICHET_CAP_ISSUER_KEYS='{"${DEMO_ISSUER_KEY_ID}":"${DEMO_ISSUER_KEY}"}'`);
@@ -112,11 +88,11 @@ describe('guichet cap enrol-demo and cap-reader', () => {
     expect((await stat(cardFile)).mode & 0o777).toBe(0o600);
 
     const respond = await guichet(['cap-reader', '--card', cardFile, '--mode', 'respond', '--challenge', '12345678', '--pin-stdin', '--json'], '4321', { database: false });
-    expect(json(respond)).toMatchObject({ code: expect.stringMatching(/^\d+$/), mode: 'respond', pinTries: initial.card.pinTryLimit });
+    expect(jsonOf(respond)).toMatchObject({ code: expect.stringMatching(/^\d+$/), mode: 'respond', pinTries: initial.card.pinTryLimit });
 
     // factor list shows the card, and nothing of its key, PAN or PIN; nor does the audit.
     const [list, text] = await Promise.all([guichet(['factor', 'list', 'claire.martin', '--json']), guichet(['factor', 'list', 'claire.martin'])]);
-    expect(json(list).factors).toEqual([expect.objectContaining({ id: result.credential.id, kind: 'emv-cap', label: result.credential.label, serial: null, blocked: false })]);
+    expect(jsonOf(list).factors).toEqual([expect.objectContaining({ id: result.credential.id, kind: 'emv-cap', label: result.credential.label, serial: null, blocked: false })]);
     expect(text.stdout).toMatch(new RegExp(`^${result.credential.id}\\s+emv-cap\\s+`, 'm'));
     const [claire] = (await sql.query(`select id from accounts where username = 'claire.martin'`)).rows;
     const events = (await sql.query(`select action, result, actor, account_id, details from audit_events where action = 'admin.factor.enrol'`)).rows;

@@ -1,5 +1,5 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { runGuichet, jsonOf, type Run } from '../helpers/cli.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +10,6 @@ import { createTestDatabase } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let database: { url: string; drop(): Promise<void> };
 let sql: pg.Client;
@@ -22,31 +17,9 @@ let scratch: string;
 /** Every byte the CLI printed in this file, to prove the stdin password never shows. */
 const transcript: string[] = [];
 
-/** Runs `guichet` as a child process, like an operator would, with stdin closed after `stdin`. */
-function guichet(args: string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      transcript.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(stdin);
-  });
-}
+/** Runs `guichet` as a child process (test/helpers/cli.ts). */
+const guichet = (args: string[], stdin = '') => runGuichet(args, { env: { DATABASE_URL: database.url }, stdin, transcript });
 
-const json = <T = any>(run: Run): T => {
-  if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
-  return JSON.parse(run.stdout) as T;
-};
 
 const query = async <T = any>(text: string, values: unknown[] = []): Promise<T[]> => (await sql.query(text, values)).rows as T[];
 
@@ -67,7 +40,7 @@ describe('guichet command', () => {
   test('migrate applies the schema, then reports it up to date', async () => {
     const migrations = (await readdir(join(ROOT, 'migrations'))).filter((f) => /^\d{4}_\w+\.ts$/.test(f)).map((f) => f.slice(0, -3)).sort();
     expect(migrations.slice(0, 2)).toEqual(['0001_foundation', '0002_credential_blocks']);
-    expect(json(await guichet(['migrate', '--json']))).toEqual({ applied: migrations });
+    expect(jsonOf(await guichet(['migrate', '--json']))).toEqual({ applied: migrations });
     const again = await guichet(['migrate']);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe('database is up to date');
@@ -107,8 +80,8 @@ describe('guichet command', () => {
   }, 30_000);
 
   test('seed loads fixtures/example.json, and a second seed creates nothing more', async () => {
-    expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toEqual({ file: 'fixtures/example.json', subscriptions: 2, accounts: 5, clients: 1 });
-    expect(json(await guichet(['seed', 'fixtures/example.json', '--json']))).toMatchObject({ subscriptions: 0, accounts: 0 });
+    expect(jsonOf(await guichet(['seed', 'fixtures/example.json', '--json']))).toEqual({ file: 'fixtures/example.json', subscriptions: 2, accounts: 5, clients: 1 });
+    expect(jsonOf(await guichet(['seed', 'fixtures/example.json', '--json']))).toMatchObject({ subscriptions: 0, accounts: 0 });
     const [counts] = await query(`select (select count(*)::int from subscriptions) as s, (select count(*)::int from accounts) as a, (select count(*)::int from oidc_clients) as c`);
     expect(counts).toEqual({ s: 2, a: 5, c: 1 });
 
@@ -117,13 +90,13 @@ describe('guichet command', () => {
       guichet(['account', 'show', 'paul.leroy', '--json']),
       guichet(['account', 'show', 'BOREAL-042/12']),
     ]);
-    expect(json(bySubscription).account).toMatchObject({
+    expect(jsonOf(bySubscription).account).toMatchObject({
       subscription: 'ACME-001',
       userNumber: '01',
       familyName: 'Dupont',
       credentials: [{ kind: 'password', mustChange: false, failedCount: 0, blocked: false, blockedAt: null, blockedUntil: null, blockCount: 0 }],
     });
-    expect(json(byUsername).account).toMatchObject({ username: 'paul.leroy', userNumber: '02', credentials: [{ kind: 'password', mustChange: true }] });
+    expect(jsonOf(byUsername).account).toMatchObject({ username: 'paul.leroy', userNumber: '02', credentials: [{ kind: 'password', mustChange: true }] });
     expect(withPin.stdout).toMatch(/^PIN\s+set \S+; must change: no; failed attempts: 0; blocked: no; blocks: 0$/m);
     expect(withPin.stdout).not.toMatch(/^password/m);
   }, 30_000);
@@ -155,11 +128,11 @@ describe('guichet command', () => {
     ]);
     expect(withLogin.code).toBe(0);
     expect(withLogin.stdout).toContain('login: subscription, username, then pin');
-    const added = json(confidential);
+    const added = jsonOf(confidential);
     expect(added.clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(added.client).toMatchObject({ clientId: 'back-office', public: false, firstParty: true, metadata: { grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://bo.example/cb', 'https://bo.example/cb2'] } });
     expect(JSON.stringify(added.client)).not.toContain(added.clientSecret);
-    expect(json(publicClient)).toMatchObject({ clientSecret: null, client: { public: true, metadata: { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] } } });
+    expect(jsonOf(publicClient)).toMatchObject({ clientSecret: null, client: { public: true, metadata: { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] } } });
     const [stored] = await query(`select metadata from oidc_clients where client_id = 'back-office'`);
     expect(stored.metadata.client_secret).toBe(added.clientSecret);
 
@@ -168,7 +141,7 @@ describe('guichet command', () => {
       guichet(['client', 'list']),
       guichet(['client', 'add', '--id', 'mobile', '--redirect-uri', 'https://x.example/cb']),
     ]);
-    const clients = json(list).clients;
+    const clients = jsonOf(list).clients;
     expect(clients.map((c: { clientId: string }) => c.clientId)).toEqual(['agency', 'back-office', 'mobile', 'portal']);
     expect(clients[0]).toMatchObject({ identifierSchemes: ['subscription', 'username'], firstFactor: 'pin', metadata: { guichet_identifier_schemes: ['subscription', 'username'], guichet_first_factor: 'pin' } });
     expect(clients[1]).toMatchObject({ identifierSchemes: null, firstFactor: null });
@@ -184,7 +157,7 @@ describe('guichet command', () => {
     expect(again.stderr).toContain('client mobile exists');
 
     const [removed, unknown] = await Promise.all([guichet(['client', 'remove', 'mobile', '--json']), guichet(['client', 'remove', 'nope'])]);
-    expect(json(removed)).toEqual({ removed: 'mobile' });
+    expect(jsonOf(removed)).toEqual({ removed: 'mobile' });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim().split('\n').at(-1)).toBe('guichet: no such client nope');
     const events = await query(`select action, actor, client_id from audit_events where action like 'admin.client.%' and client_id <> 'portal' order by id`);
@@ -202,7 +175,7 @@ describe('guichet command', () => {
   test('ASVS-42 administrative changes are audited without secrets', async () => {
     const password = `Stdin-Only-${randomBytes(8).toString('hex')}`;
     const replacement = `Replaced-${randomBytes(8).toString('hex')}`;
-    const added = json(
+    const added = jsonOf(
       await guichet(
         ['account', 'add', '--subscription', 'BOREAL-042', '--user-number', '8', '--username', 'anne.petit', '--email', 'anne.petit@boreal.example', '--family-name', 'Petit', '--given-name', 'Anne', '--locale', 'en', '--role', 'consultation', '--role', 'export', '--profile', 'consultation', '--password-stdin', '--must-change', '--json'],
         `${password}\n`,
@@ -211,7 +184,7 @@ describe('guichet command', () => {
     expect(added).toMatchObject({ username: 'anne.petit', subscription: 'BOREAL-042', userNumber: '8', status: 'active', roles: ['consultation', 'export'], locale: 'en', credentials: [{ kind: 'password', mustChange: true, failedCount: 0, blocked: false }] });
 
     const [shown, shownText] = await Promise.all([guichet(['account', 'show', 'anne.petit', '--json']), guichet(['account', 'show', 'BOREAL-042/8'])]);
-    expect(json(shown).account.id).toBe(added.id);
+    expect(jsonOf(shown).account.id).toBe(added.id);
     expect(shownText.stdout).toContain('must change: yes');
     const [credential] = await query(`select secret_hash from credentials where account_id = $1`, [added.id]);
     expect(credential.secret_hash).toMatch(/^\$argon2id\$/);
@@ -221,14 +194,14 @@ describe('guichet command', () => {
       expect(run.stdout).not.toMatch(/hash/i);
     }
 
-    const reset = json(await guichet(['account', 'set-password', 'BOREAL-042/8', '--password-stdin', '--json'], replacement));
+    const reset = jsonOf(await guichet(['account', 'set-password', 'BOREAL-042/8', '--password-stdin', '--json'], replacement));
     expect(reset.account.credentials).toMatchObject([{ kind: 'password', mustChange: false }]);
     const [after] = await query(`select secret_hash from credentials where account_id = $1`, [added.id]);
     expect(after.secret_hash).not.toBe(credential.secret_hash);
 
-    expect(json(await guichet(['account', 'suspend', 'anne.petit', '--json'])).account.status).toBe('suspended');
+    expect(jsonOf(await guichet(['account', 'suspend', 'anne.petit', '--json'])).account.status).toBe('suspended');
     expect((await query(`select status from accounts where id = $1`, [added.id]))[0].status).toBe('suspended');
-    expect(json(await guichet(['account', 'unsuspend', 'anne.petit', '--json'])).account.status).toBe('active');
+    expect(jsonOf(await guichet(['account', 'unsuspend', 'anne.petit', '--json'])).account.status).toBe('active');
     expect((await query(`select status from accounts where id = $1`, [added.id]))[0].status).toBe('active');
 
     const events = await query(`select action, actor, details from audit_events where account_id = $1 order by id`, [added.id]);
@@ -265,7 +238,7 @@ describe('guichet command', () => {
       guichet(['account', 'unblock', 'ACME-001/01', '--kind', 'pin']),
       guichet(['account', 'show', 'ACME-001/01']),
     ]);
-    const result = json(unblocked);
+    const result = jsonOf(unblocked);
     expect(result).toMatchObject({ changed: true, reactivated: true, unblocked: [{ kind: 'password', before: { blocked: true, blockedAt: expect.any(String), blockedUntil: null, failedCount: 5 } }] });
     expect(result.account).toMatchObject({ status: 'active', credentials: [{ kind: 'password', blocked: false, blockedAt: null, failedCount: 0, blockCount: 0 }] });
     expect(pinText.code).toBe(0);
@@ -314,8 +287,8 @@ describe('guichet command', () => {
     expect(addTrivial.code).toBe(1);
     expect(addTrivial.stderr).toContain('This code is a run of digits.');
     expect(await query(`select id from accounts where username = 'tom.roux'`)).toHaveLength(0);
-    expect(json(addGood).account.credentials).toMatchObject([{ kind: 'pin', mustChange: false }]);
-    expect(json(good).account.credentials).toMatchObject([{ kind: 'password' }, { kind: 'pin', mustChange: false, failedCount: 0 }]);
+    expect(jsonOf(addGood).account.credentials).toMatchObject([{ kind: 'pin', mustChange: false }]);
+    expect(jsonOf(good).account.credentials).toMatchObject([{ kind: 'password' }, { kind: 'pin', mustChange: false, failedCount: 0 }]);
 
     const events = await query(`select a.username, e.details from audit_events e join accounts a on a.id = e.account_id where e.action = 'admin.pin.set' and a.username in ('paul.leroy', 'lea.roux') order by e.id`);
     expect(events).toEqual(expect.arrayContaining([{ username: 'paul.leroy', details: { mustChange: false } }, { username: 'lea.roux', details: { mustChange: false } }]));
@@ -344,10 +317,10 @@ describe('guichet command', () => {
     expect(personal.stderr).toContain('(2 reasons)');
     expect(personal.stderr).toContain('  - The password must not contain your identifier.');
     expect(personal.stderr).toContain('  - The password must not contain the name of the service or bank.');
-    expect(json(passphrase).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: false });
+    expect(jsonOf(passphrase).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: false });
     expect(await passwordOf('paul.leroy')).not.toBe(before);
     // A temporary password, replaced at the next login, only has to be long enough (as a temporary code, above).
-    expect(json(temporaryCommon).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: true, blocked: false });
+    expect(jsonOf(temporaryCommon).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: true, blocked: false });
   }, 30_000);
 
   test('an unknown account exits 1 with "no such account", without a stack trace', async () => {

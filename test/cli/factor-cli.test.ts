@@ -1,5 +1,5 @@
 import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { runGuichet, jsonOf, type Run } from '../helpers/cli.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +14,6 @@ import { createTestDatabase } from '../helpers/services.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const APP = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let database: { url: string; drop(): Promise<void> };
 let sql: pg.Client;
@@ -30,40 +25,9 @@ const transcript: string[] = [];
  * Runs `guichet` as a child process. `stdin` is either written at once, or computed from what the
  * command printed so far (the answer to `factor enrol-totp`, which prints its secret first).
  */
-function guichet(args: string[], stdin: string | ((stdout: string) => string | null) = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let answered = typeof stdin === 'string';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (!answered && typeof stdin === 'function') {
-        const answer = stdin(stdout);
-        if (answer !== null) {
-          answered = true;
-          child.stdin.end(answer);
-        }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      transcript.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-    if (typeof stdin === 'string') child.stdin.end(stdin);
-  });
-}
+/** Runs `guichet` as a child process (test/helpers/cli.ts). */
+const guichet = (args: string[], stdin: string | ((stdout: string) => string | null) = '') => runGuichet(args, { env: { DATABASE_URL: database.url }, stdin, transcript });
 
-const json = <T = any>(run: Run): T => {
-  if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
-  return JSON.parse(run.stdout) as T;
-};
 
 const query = async <T = any>(text: string, values: unknown[] = []): Promise<T[]> => (await sql.query(text, values)).rows as T[];
 
@@ -91,7 +55,7 @@ beforeAll(async () => {
   // The demo data, through the CLI: demo (with its TOTP), claire.martin, suspendu.
   const file = join(scratch, 'demo.json');
   await writeFile(file, JSON.stringify(demoFixture('http://localhost:3000')));
-  expect(json(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
+  expect(jsonOf(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
 }, 30_000);
 
 afterAll(async () => {
@@ -125,7 +89,7 @@ describe('guichet factor and totp-code', () => {
       guichet(['factor', 'enrol-totp', 'demo']),
     ]);
     const after = new Date();
-    const factors = json(list).factors;
+    const factors = jsonOf(list).factors;
     expect(factors).toEqual([{ id: expect.any(String), kind: 'totp', label: 'demo app', serial: null, createdAt: expect.any(String), lastUsedAt: null, failedCount: 0, blocked: false, blockedAt: null, blockedUntil: null }]);
     seededTotpId = factors[0].id;
     expect(text.stdout).toMatch(/^ID\s+KIND\s+LABEL\s+SERIAL\s+CREATED\s+LAST USED\s+BLOCKED$/m);
@@ -134,8 +98,8 @@ describe('guichet factor and totp-code', () => {
     const expected = [generateTotp(decodeBase32(DEMO_TOTP_SECRET), before, APP), generateTotp(decodeBase32(DEMO_TOTP_SECRET), after, APP)];
     expect(code.code).toBe(0);
     expect(expected).toContain(code.stdout.trim());
-    expect(expected).toContain(json(codeJson).code);
-    expect(json(codeJson)).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30, validUntil: expect.any(String) });
+    expect(expected).toContain(jsonOf(codeJson).code);
+    expect(jsonOf(codeJson)).toMatchObject({ algorithm: 'SHA1', digits: 6, period: 30, validUntil: expect.any(String) });
     expect(notBase32.code).toBe(1);
     expect(notBase32.stderr).toContain('not base32');
     for (const run of [noStdinFlag, usageSecret, usageDigits, usageSerial, usageCode]) {
@@ -154,7 +118,7 @@ describe('guichet factor and totp-code', () => {
 
   test('import-hotp stores a token whose serial list shows, without its seed; a serial is enrolled once', async () => {
     const imported = await guichet(['factor', 'import-hotp', 'claire.martin', '--serial', 'TOK-0001', '--secret-stdin', '--encoding', 'hex', '--counter', '5', '--digits', '8', '--label', 'desk token', '--json'], `${HOTP_SECRET.toString('hex')}\n`);
-    const credential = json(imported).credential;
+    const credential = jsonOf(imported).credential;
     expect(credential).toMatchObject({ kind: 'hotp', label: 'desk token', serial: 'TOK-0001', lastUsedAt: null, blocked: false });
     hotpId = credential.id;
 
@@ -169,7 +133,7 @@ describe('guichet factor and totp-code', () => {
     expect(JSON.parse(duplicate.stdout)).toEqual({ error: { code: 'conflict', message: expect.stringContaining('already enrolled') } });
     expect(short.code).toBe(1);
     expect(short.stderr).toContain('must be 16 to 64 bytes, got 15');
-    expect(json(listed).factors).toEqual([credential]);
+    expect(jsonOf(listed).factors).toEqual([credential]);
     expect(text.stdout).toMatch(new RegExp(`^${hotpId}\\s+hotp\\s+desk token\\s+TOK-0001\\s+\\S+\\s+never\\s+no$`, 'm'));
     expect(await query(`select a.username, c.kind, c.counter from credentials c join accounts a on a.id = c.account_id where c.kind = 'hotp'`)).toEqual([{ username: 'claire.martin', kind: 'hotp', counter: '4' }]);
     for (const run of [imported, listed, text]) {
@@ -228,18 +192,18 @@ describe('guichet factor and totp-code', () => {
       guichet(['factor', 'list', 'demo', '--json']),
       guichet(['account', 'show', 'demo', '--json']),
     ]);
-    expect(json(demo).factors).toEqual([expect.objectContaining({ id: enrolledTotpId, kind: 'totp', label: 'phone' })]);
+    expect(jsonOf(demo).factors).toEqual([expect.objectContaining({ id: enrolledTotpId, kind: 'totp', label: 'phone' })]);
     for (const secret of enrolSecrets) expect(demo.stdout + shown.stdout).not.toContain(secret);
     expect(notTheirs.code).toBe(1);
     expect(notTheirs.stderr).toContain(`account claire.martin has no TOTP or HOTP credential ${enrolledTotpId}`);
     expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'not_found' } });
-    expect(json(revoked)).toMatchObject({ changed: true, revoked: { id: hotpId, kind: 'hotp', serial: 'TOK-0001' } });
+    expect(jsonOf(revoked)).toMatchObject({ changed: true, revoked: { id: hotpId, kind: 'hotp', serial: 'TOK-0001' } });
 
     const list = await guichet(['factor', 'list', 'claire.martin']);
     expect(list.stdout.trim()).toBe('account claire.martin has no strong-factor credentials');
     expect(await query(`select id from credentials where id in ($1, $2)`, [hotpId, enrolledTotpId])).toEqual([{ id: enrolledTotpId }]);
     // account show keeps passwords and PINs under credentials, and strong factors apart.
-    const account = json(shown).account;
+    const account = jsonOf(shown).account;
     expect(account.credentials.map((c: { kind: string }) => c.kind)).toEqual(['password']);
     expect(account.factors).toEqual([expect.objectContaining({ id: enrolledTotpId, kind: 'totp' })]);
   }, 30_000);
