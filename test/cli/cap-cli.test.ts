@@ -32,7 +32,7 @@ beforeAll(async () => {
   const file = join(scratch, 'demo.json');
   await writeFile(file, JSON.stringify(demoFixture('http://localhost:3000')));
   expect(jsonOf(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
-}, 30_000);
+});
 
 afterAll(async () => {
   await sql?.end();
@@ -100,5 +100,5 @@ describe('guichet cap enrol-demo and cap-reader', () => {
     const audit = JSON.stringify((await sql.query(`select * from audit_events`)).rows);
     const dbOutput = [enrolled.stdout, list.stdout, text.stdout, audit];
     for (const secret of [initial.card.iccKey, initial.card.pan, DEMO_ISSUER_KEY]) for (const out of dbOutput) expect(out.toUpperCase()).not.toContain(secret.toUpperCase());
-  }, 55_000);
+  });
 });

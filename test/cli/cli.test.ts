@@ -44,7 +44,7 @@ describe('guichet command', () => {
     const again = await guichet(['migrate']);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe('database is up to date');
-  }, 30_000);
+  });
 
   test('help prints the usage; bad usage exits 2 with the usage on stderr', async () => {
     const [help, none, unknown, missing, passwordArgument, badUri, noSub, badKind, badFactor, pinNotFromStdin, twoSecrets] = await Promise.all([
@@ -77,7 +77,7 @@ describe('guichet command', () => {
     expect(badFactor.stderr).toContain('--first-factor must be one of password, pin');
     expect(pinNotFromStdin.stderr).toContain('--pin-stdin is required');
     expect(twoSecrets.stderr).toContain('both read stdin');
-  }, 30_000);
+  });
 
   test('seed loads fixtures/example.json, and a second seed creates nothing more', async () => {
     expect(jsonOf(await guichet(['seed', 'fixtures/example.json', '--json']))).toEqual({ file: 'fixtures/example.json', subscriptions: 2, accounts: 5, clients: 1 });
@@ -99,7 +99,7 @@ describe('guichet command', () => {
     expect(jsonOf(byUsername).account).toMatchObject({ username: 'paul.leroy', userNumber: '02', credentials: [{ kind: 'password', mustChange: true }] });
     expect(withPin.stdout).toMatch(/^PIN\s+set \S+; must change: no; failed attempts: 0; blocked: no; blocks: 0$/m);
     expect(withPin.stdout).not.toMatch(/^password/m);
-  }, 30_000);
+  });
 
   test('docs/SEED.md shows fixtures/example.json as it is', async () => {
     const doc = await readFile(join(ROOT, 'docs/SEED.md'), 'utf8');
@@ -118,7 +118,7 @@ describe('guichet command', () => {
     expect(notJson.code).toBe(1);
     expect(notJson.stderr).toContain('no such file');
     expect((await query(`select count(*)::int as n from subscriptions where identifier = 'X'`))[0].n).toBe(0);
-  }, 30_000);
+  });
 
   test('client add prints a confidential secret once; list never shows it; remove is audited', async () => {
     const [confidential, publicClient, withLogin] = await Promise.all([
@@ -170,7 +170,7 @@ describe('guichet command', () => {
       ]),
     );
     expect(events).toHaveLength(4);
-  }, 45_000);
+  });
 
   test('ASVS-42 administrative changes are audited without secrets', async () => {
     const password = `Stdin-Only-${randomBytes(8).toString('hex')}`;
@@ -218,7 +218,7 @@ describe('guichet command', () => {
       expect(transcript.join('\n')).not.toContain(secret);
       expect(audit).not.toContain(secret);
     }
-  }, 45_000);
+  });
 
   test('PSD2-08 an administrator unblocks a blocked credential', async () => {
     // Claire's password is blocked for good and her account blocked; Louis's PIN is blocked for an
@@ -262,7 +262,7 @@ describe('guichet command', () => {
       ]),
     );
     expect(events).toHaveLength(3);
-  }, 30_000);
+  });
 
   test('set-pin and --pin-stdin refuse a trivial code with its reasons and accept a good one', async () => {
     // Refusals write nothing, so they run alongside the accepted codes.
@@ -297,7 +297,7 @@ describe('guichet command', () => {
       expect(audit).not.toContain(pin);
       expect(transcript.join('\n')).not.toContain(pin);
     }
-  }, 30_000);
+  });
 
   test('N3-07 set-password refuses a common password, listing every reason, and accepts a long passphrase', async () => {
     const passwordOf = async (username: string) =>
@@ -321,7 +321,7 @@ describe('guichet command', () => {
     expect(await passwordOf('paul.leroy')).not.toBe(before);
     // A temporary password, replaced at the next login, only has to be long enough (as a temporary code, above).
     expect(jsonOf(temporaryCommon).account.credentials.find((c: { kind: string }) => c.kind === 'password')).toMatchObject({ mustChange: true, blocked: false });
-  }, 30_000);
+  });
 
   test('an unknown account exits 1 with "no such account", without a stack trace', async () => {
     const runs = await Promise.all([
@@ -337,5 +337,5 @@ describe('guichet command', () => {
     }
     expect(runs[0]!.stdout).toBe('');
     expect(JSON.parse(runs[3]!.stdout)).toEqual({ error: { code: 'not_found', message: 'no such account nobody' } });
-  }, 30_000);
+  });
 });
