@@ -96,6 +96,8 @@ export interface SecretView extends FormBase {
   factor: 'password' | 'pin';
   identifier: string;
   restartHref: string;
+  /** "Forgot your password / code?": the recovery pages, when the deployment offers them. */
+  recoverHref?: string | undefined;
   pinLength: number;
   rules: readonly string[];
   captcha?: Captcha | undefined;
@@ -142,7 +144,7 @@ ${form.keypad ? html`<h2 class="or">${t('keypad.or_type')}</h2>` : ''}
   ${captchaBlock(page, form.captcha)}
   <button type="submit">${t(isPin ? 'pin.submit' : 'password.submit')}</button>
 </form>
-<ul class="links"><li><a href="${form.restartHref}">${t('password.change_identifier')}</a></li><li><a href="${form.abortHref}">${t('cancel')}</a></li></ul>`,
+<ul class="links">${form.recoverHref ? html`<li><a href="${form.recoverHref}">${t(isPin ? 'recovery.link.pin' : 'recovery.link.password')}</a></li>` : ''}<li><a href="${form.restartHref}">${t('password.change_identifier')}</a></li><li><a href="${form.abortHref}">${t('cancel')}</a></li></ul>`,
   );
 }
 

@@ -45,6 +45,21 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_RATE_LIMIT_IP: 'abuse.perIp.points',
   GUICHET_RATE_LIMIT_IDENTIFIER: 'abuse.perIdentifier.points',
   GUICHET_CAPTCHA_AFTER_FAILURES: 'abuse.captchaAfterFailures',
+  GUICHET_REGISTRATION_STEPS: 'registration.steps',
+  GUICHET_SECURITY_QUESTION_COUNT: 'securityQuestions.count',
+  GUICHET_SECURITY_QUESTIONS: 'securityQuestions.catalogue',
+  GUICHET_RECOVERY_QUESTIONS: 'recovery.securityQuestions',
+  GUICHET_RECOVERY_EMAIL_LINK_FIRST: 'recovery.emailLinkFirst',
+  GUICHET_RECOVERY_EMAILED_TEMPORARY: 'recovery.emailedTemporary',
+  GUICHET_RECOVERY_TEMPORARY_TTL_HOURS: 'recovery.temporaryTtlHours',
+  GUICHET_TEMP_CODE_DELIVERY: 'temporaryCodes.delivery',
+  GUICHET_TEMP_CODE_SHOWN_TTL_MINUTES: 'temporaryCodes.shownTtlMinutes',
+  GUICHET_TEMP_CODE_POSTED_TTL_DAYS: 'temporaryCodes.postedTtlDays',
+  GUICHET_PASSWORD_EXPIRY_DAYS: 'expiry.password.days',
+  GUICHET_PASSWORD_EXPIRY_REMINDERS: 'expiry.password.remindDaysBefore',
+  GUICHET_PIN_EXPIRY_DAYS: 'expiry.pin.days',
+  GUICHET_PIN_EXPIRY_REMINDERS: 'expiry.pin.remindDaysBefore',
+  GUICHET_EXPIRY_JOB_INTERVAL: 'expiry.jobIntervalSeconds',
 };
 
 export class ConfigError extends Error {
@@ -79,6 +94,15 @@ function crossFieldProblems(config: Config): string[] {
   if (config.ttl.flow < config.ttl.interaction) problems.push('ttl.flow: must be at least ttl.interaction, or an expired login cannot be restarted');
   if (config.lockout.temporaryBlocks === 0 && !config.lockout.alert) problems.push('GUICHET_LOCKOUT_ALERT: a first block that is permanent must be announced to the user (PSD2 RTS art. 4(4)); enable the alert or allow temporary blocks');
   if (config.ttl.refreshToken < config.ttl.accessToken) problems.push('GUICHET_REFRESH_TOKEN_TTL: must be at least GUICHET_ACCESS_TOKEN_TTL');
+  const catalogue = config.securityQuestions.catalogue;
+  if (catalogue) {
+    if (new Set(catalogue.map((q) => q.id)).size !== catalogue.length) problems.push('GUICHET_SECURITY_QUESTIONS: question ids must be unique');
+    if (catalogue.length < config.securityQuestions.count * 2) problems.push(`GUICHET_SECURITY_QUESTIONS: at least ${config.securityQuestions.count * 2} questions are needed (twice GUICHET_SECURITY_QUESTION_COUNT) so that unknown identifiers get decoys drawn from the same list`);
+  }
+  for (const kind of ['password', 'pin'] as const) {
+    const e = config.expiry[kind];
+    if (e.days > 0 && e.remindDaysBefore.some((d) => d >= e.days)) problems.push(`GUICHET_${kind.toUpperCase()}_EXPIRY_REMINDERS: every reminder must come fewer days before expiry than the lifetime (${e.days} days)`);
+  }
   return problems;
 }
 

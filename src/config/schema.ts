@@ -169,6 +169,69 @@ export const configSchema = z.object({
       alert: bool.default(true),
     })
     .prefault({}),
+  /** First login of an account the bank created (status `pending_registration`). */
+  registration: z
+    .object({
+      /**
+       * The steps asked, in order: `password` (choose a new secret), `questions` (security questions),
+       * `personal` (e-mail, names, language). The bank's confidential-code users may skip `questions`.
+       */
+      steps: z.preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+        z.array(z.enum(['password', 'questions', 'personal'])),
+      ).default(['password', 'questions', 'personal']),
+    })
+    .prefault({}),
+  securityQuestions: z
+    .object({
+      /** Questions each account answers (OWASP: never the sole recovery mechanism; STANDARDS.md G-1). */
+      count: int(2, 5).default(3),
+      /** Replaces the built-in catalogue: `[{ "id": "...", "fr": "...", "en": "..." }]`, at least twice `count` entries. */
+      catalogue: z.preprocess(parseJsonSetting, z.array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,40}$/), fr: z.string().min(5), en: z.string().min(5) })).optional()),
+    })
+    .prefault({}),
+  recovery: z
+    .object({
+      /** Recovery with the account's security questions. */
+      securityQuestions: bool.default(true),
+      /**
+       * Strict profile (STANDARDS.md G-1, OWASP): the questions come only after a single-use link
+       * e-mailed to the address on file was followed, so answers alone never recover an account.
+       */
+      emailLinkFirst: bool.default(false),
+      /** Recovery by a temporary password e-mailed to the address on file. */
+      emailedTemporary: bool.default(true),
+      /** Lifetime of an e-mailed temporary password. */
+      temporaryTtlHours: int(1, 72).default(24),
+      /** Lifetime of the e-mailed link of the strict profile. */
+      linkTtlMinutes: int(5, 60).default(30),
+    })
+    .prefault({}),
+  /** Temporary codes issued by administrators (ASVS 5.0 6.4.1, 6.4.6). */
+  temporaryCodes: z
+    .object({
+      /** `show`: displayed once to the administrator; `mail`: sent to the user's address only. */
+      delivery: z.enum(['show', 'mail']).default('show'),
+      /** Lifetime of a code shown to an administrator (read out or handed over at once). */
+      shownTtlMinutes: int(1, 60).default(10),
+      /** Lifetime of a code sent to the user (posted or e-mailed). */
+      postedTtlDays: int(1, 30).default(7),
+      /** How long an administrator's own login counts as fresh enough to issue a code. */
+      freshLoginSeconds: int(30, 3600).default(300),
+    })
+    .prefault({}),
+  /**
+   * Secret expiry per credential kind (off by default, NIST §5.1.1.2 and ASVS 5.0 6.2.10 advise
+   * against periodic change; the insurer's portals turn it on). `days: 0` means never.
+   */
+  expiry: z
+    .object({
+      password: z.object({ days: int(0, 3650).default(0), remindDaysBefore: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => Number(x.trim())) : v), z.array(int(1, 365))).default([14, 3]) }).prefault({}),
+      pin: z.object({ days: int(0, 3650).default(0), remindDaysBefore: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => Number(x.trim())) : v), z.array(int(1, 365))).default([14, 3]) }).prefault({}),
+      /** How often each process looks for reminders to send (a Redis lock sends each one once). */
+      jobIntervalSeconds: int(10, 86400).default(3600),
+    })
+    .prefault({}),
   abuse: z
     .object({
       perIp: z.object({ points: int(1, 1_000_000).default(100), durationSeconds: int(1, 86400).default(300) }).prefault({}),

@@ -2,6 +2,7 @@ import type { Account, NewAccount, Subscription, Identifier } from './account.js
 import type { AuditEvent, StoredAuditEvent } from './audit.js';
 import type { ClientRecord } from './client.js';
 import type { CredentialKind, FactorCredential, FactorKind, SecretCredential } from './credential.js';
+import type { AccountPatch, SecurityAnswer, TemporarySecret } from './life-cycle.js';
 
 export interface SubscriptionRepository {
   create(input: { identifier: string; name: string }): Promise<Subscription>;
@@ -16,6 +17,28 @@ export interface AccountRepository {
   findByEmail(email: string): Promise<Account[]>;
   setStatus(id: string, status: Account['status']): Promise<void>;
   list(limit: number): Promise<Account[]>;
+  /** The accounts of one subscription, by user number then username. */
+  listBySubscription(subscriptionId: string, limit: number): Promise<Account[]>;
+  /**
+   * Changes the given fields; `email_taken` when another account already has that address
+   * (one address per account, compared without case).
+   */
+  update(id: string, patch: AccountPatch): Promise<'updated' | 'email_taken' | 'not_found'>;
+}
+
+export interface SecurityAnswerRepository {
+  list(accountId: string): Promise<SecurityAnswer[]>;
+  /** Replaces all the account's answers at once (a transaction: never a half-set). */
+  replace(accountId: string, answers: Omit<SecurityAnswer, 'setAt'>[], at: Date): Promise<void>;
+}
+
+export interface TemporarySecretRepository {
+  /** Stores a new temporary secret for the account, cancelling any older one. */
+  issue(input: Omit<TemporarySecret, 'id' | 'createdAt'>, at: Date): Promise<TemporarySecret>;
+  find(accountId: string): Promise<TemporarySecret | null>;
+  /** Deletes it if still there; true for the one caller that did (single use under concurrency). */
+  consume(id: string): Promise<boolean>;
+  remove(accountId: string): Promise<void>;
 }
 
 export interface CredentialRepository {
@@ -89,6 +112,8 @@ export interface Repositories {
   keys: KeyRepository;
   audit: AuditLog;
   factors: FactorCredentialRepository;
+  securityAnswers: SecurityAnswerRepository;
+  temporarySecrets: TemporarySecretRepository;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

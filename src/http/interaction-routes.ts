@@ -241,6 +241,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
           action: `${base(d.uid)}/${step}`,
           identifier: identifierLabel(flow.identifier!),
           restartHref: `${base(d.uid)}/restart`,
+          recoverHref: config.recovery.securityQuestions || config.recovery.emailedTemporary ? `/recovery/${d.uid}` : undefined,
           pinLength: config.pinPolicy.length,
           rules: rules(p.t, step),
           captcha: needsCaptcha ? { svg: await captcha.issue(flow.uid), error: options.captchaError, newHref: base(d.uid) } : undefined,

@@ -1,7 +1,11 @@
 import type { Locale } from '../domain/account.js';
+import * as setup from './catalogues/setup.js';
+import * as recovery from './catalogues/recovery.js';
+import * as admin from './catalogues/admin.js';
+import * as profile from './catalogues/profile.js';
 
 /** Every user-visible message has a stable id; the French catalogue is the reference. */
-const fr = {
+const base = {
   'app.name': 'Guichet',
   'lang.switch': 'English',
   'lang.switch.label': 'Langue',
@@ -146,9 +150,12 @@ const fr = {
   'rejected.pin.common': 'Ce code est trop courant.',
 };
 
+/** Each area keeps its messages in catalogues/; one catalogue per language is assembled here. */
+const fr = { ...base, ...setup.fr, ...recovery.fr, ...admin.fr, ...profile.fr };
+
 type Catalogue = Record<keyof typeof fr, string>;
 
-const en: Catalogue = {
+const enBase: Record<keyof typeof base, string> = {
   'app.name': 'Guichet',
   'lang.switch': 'Français',
   'lang.switch.label': 'Language',
@@ -291,6 +298,8 @@ const en: Catalogue = {
   'rejected.pin.birth_date': 'This code reuses your date of birth.',
   'rejected.pin.common': 'This code is too common.',
 };
+
+const en: Catalogue = { ...enBase, ...setup.en, ...recovery.en, ...admin.en, ...profile.en };
 
 export type MessageId = keyof typeof fr;
 export const CATALOGUES: Record<Locale, Catalogue> = { fr, en };

@@ -28,6 +28,11 @@ export function cacheAccounts(inner: AccountRepository, store: ExpiringStore): A
       await inner.setStatus(id, status);
       await store.delete(key(id));
     },
+    async update(id, patch) {
+      const result = await inner.update(id, patch);
+      await store.delete(key(id));
+      return result;
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { newId } from '../lib/random.js';
 import type { Repositories } from '../domain/ports.js';
 import type { SecretBox } from '../lib/encryption.js';
 import type { FactorCredential } from '../domain/credential.js';
-import { asDate, asJson, toAccount, toClient, toCredential, toSubscription } from './rows.js';
+import { asDate, asJson, toAccount, toClient, toCredential, toSubscription, toTemporarySecret } from './rows.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
 
@@ -121,6 +121,58 @@ export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): 
       async list(limit) {
         const rows = await db('accounts').orderBy('created_at').limit(limit);
         return rows.map(toAccount);
+      },
+      async listBySubscription(subscriptionId, limit) {
+        const rows = await db('accounts').where({ subscription_id: subscriptionId }).orderBy('user_number').orderBy('username').limit(limit);
+        return rows.map(toAccount);
+      },
+      async update(id, patch) {
+        const row: Record<string, unknown> = { updated_at: clock.now() };
+        if (patch.familyName !== undefined) row.family_name = patch.familyName;
+        if (patch.givenName !== undefined) row.given_name = patch.givenName;
+        if (patch.email !== undefined) row.email = patch.email;
+        if (patch.emailVerified !== undefined) row.email_verified = patch.emailVerified;
+        if (patch.locale !== undefined) row.locale = patch.locale;
+        if (patch.preferences !== undefined) row.preferences = json(patch.preferences);
+        if (patch.status !== undefined) row.status = patch.status;
+        try {
+          return (await db('accounts').where({ id }).update(row)) > 0 ? 'updated' : 'not_found';
+        } catch (e) {
+          if ((e as { code?: string }).code === '23505' && String((e as Error).message).includes('accounts_email_ci')) return 'email_taken';
+          throw e;
+        }
+      },
+    },
+    securityAnswers: {
+      async list(accountId) {
+        const rows = await db('security_answers').where({ account_id: accountId }).orderBy('position');
+        return rows.map((r: Record<string, any>) => ({ position: Number(r.position), questionId: r.question_id, answerHash: r.answer_hash, setAt: asDate(r.set_at) }));
+      },
+      async replace(accountId, answers, at) {
+        await db.transaction(async (trx) => {
+          await trx('security_answers').where({ account_id: accountId }).delete();
+          if (answers.length > 0) await trx('security_answers').insert(answers.map((a) => ({ account_id: accountId, position: a.position, question_id: a.questionId, answer_hash: a.answerHash, set_at: at })));
+        });
+      },
+    },
+    temporarySecrets: {
+      async issue(input, at) {
+        const [row] = await db('temporary_secrets')
+          .insert({ id: newId(), account_id: input.accountId, kind: input.kind, secret_hash: input.secretHash, purpose: input.purpose, issued_by: input.issuedBy, expires_at: input.expiresAt, created_at: at })
+          .onConflict('account_id')
+          .merge(['id', 'kind', 'secret_hash', 'purpose', 'issued_by', 'expires_at', 'created_at'])
+          .returning('*');
+        return toTemporarySecret(row);
+      },
+      async find(accountId) {
+        const row = await db('temporary_secrets').where({ account_id: accountId }).first();
+        return row ? toTemporarySecret(row) : null;
+      },
+      async consume(id) {
+        return (await db('temporary_secrets').where({ id }).delete()) > 0;
+      },
+      async remove(accountId) {
+        await db('temporary_secrets').where({ account_id: accountId }).delete();
       },
     },
     credentials: {

@@ -1,6 +1,7 @@
 import type { Account, Subscription } from '../domain/account.js';
 import type { ClientRecord } from '../domain/client.js';
 import type { SecretCredential } from '../domain/credential.js';
+import type { TemporarySecret } from '../domain/life-cycle.js';
 
 /** Row ↔ domain mapping, kept apart from the queries. pg returns jsonb parsed; dates as Date. */
 type Row = Record<string, any>;
@@ -52,3 +53,14 @@ export const toClient = (r: Row): ClientRecord => ({
 });
 
 export { asDate, asJson };
+
+export const toTemporarySecret = (r: Row): TemporarySecret => ({
+  id: r.id,
+  accountId: r.account_id,
+  kind: r.kind,
+  secretHash: r.secret_hash,
+  purpose: r.purpose,
+  issuedBy: r.issued_by ?? null,
+  expiresAt: asDate(r.expires_at),
+  createdAt: asDate(r.created_at),
+});
