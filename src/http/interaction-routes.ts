@@ -28,6 +28,7 @@ import type { MessageId, Translate } from '../i18n/messages.js';
 import { blockedPage, codePage, consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
 import { readForm } from './read-form.js';
 import { pageContext } from './page-context.js';
+import { loginSettings } from './login-settings.js';
 
 export interface InteractionDependencies {
   provider: Provider;
@@ -57,15 +58,6 @@ function shuffledDigits(): string {
     [digits[i], digits[j]] = [digits[j]!, digits[i]!];
   }
   return digits.join('');
-}
-
-/** Per-client login settings (client metadata) over the deployment's. */
-function loginSettings(config: Readonly<Config>, client: ClientRecord | null) {
-  const meta = client?.metadata ?? {};
-  const schemes = Array.isArray(meta.guichet_identifier_schemes) ? (meta.guichet_identifier_schemes.filter((s) => s === 'username' || s === 'subscription') as IdentifierScheme[]) : [];
-  const factor = meta.guichet_first_factor === 'pin' || meta.guichet_first_factor === 'password' || meta.guichet_first_factor === 'card' ? meta.guichet_first_factor : config.login.firstFactor;
-  const keypad = typeof meta.guichet_scrambled_keypad === 'boolean' ? meta.guichet_scrambled_keypad : config.login.scrambledKeypad;
-  return { schemes: schemes.length > 0 ? schemes : [...config.login.identifierSchemes], firstFactor: factor as SimpleFactor | 'card', keypad };
 }
 
 /**
