@@ -18,6 +18,7 @@ import { rememberLanguage } from './http/page-context.js';
 import { interactionRoutes } from './http/interaction-routes.js';
 import { demoRelyingParty } from './http/demo-relying-party.js';
 import { outageTo503 } from './http/outage-to-503.js';
+import { portalSessions } from './http/portal-session.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;
@@ -50,5 +51,8 @@ export function assembleApp(deps: AppDependencies): Provider {
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());
   provider.use(demo.routes());
+  // Guichet's own pages for signed-in people (profile, subscription administration) share these sessions.
+  const portal = portalSessions({ provider, store, repos, config, clock: deps.clock });
+  provider.use(portal.router.routes());
   return provider;
 }

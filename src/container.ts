@@ -36,6 +36,7 @@ import { createPageRenderers } from './oidc/pages.js';
 import { assembleApp } from './app.js';
 import { createAccountAdmin } from './admin/account-admin.js';
 import { demoFixture } from './admin/demo-fixture.js';
+import { PORTAL_CLIENT_ID, portalClientMetadata } from './http/portal-session.js';
 
 export interface Container {
   config: Readonly<Config>;
@@ -111,6 +112,8 @@ export interface ServerContainer extends Container {
 export async function createContainer(config: Readonly<Config>, options: ContainerOptions = {}): Promise<ServerContainer> {
   const core = await createCoreContainer(config, options);
   if (config.seedDemo) await createAccountAdmin(core, 'system:demo-seed').seed(demoFixture(config.issuer));
+  // Guichet's own pages log in as a first-party client of their own; its redirect follows the issuer.
+  await core.repos.clients.save({ clientId: PORTAL_CLIENT_ID, metadata: portalClientMetadata(config.issuer), firstParty: true });
   const keys = await loadProviderKeys(core.repos.keys, core.box);
   const provider = createProvider({ config, repos: core.repos, store: core.store, keys, pages: createPageRenderers(config.defaultLocale) });
   const secretDeps = { credentials: core.repos.credentials, hasher: core.hasher };

@@ -16,6 +16,9 @@ export const ERRORS = {
   rate_limited: { status: 429 },
   invalid_config: { status: 500 },
   conflict: { status: 409 },
+  unauthorized: { status: 401 },
+  forbidden: { status: 403 },
+  login_cancelled: { status: 400 },
   internal: { status: 500 },
 } as const satisfies Record<string, { status: number }>;
 
