@@ -55,6 +55,8 @@ export interface CredentialRepository {
   /** Blocks until a time (temporary) or for good (until = null); the failure count starts again. */
   block(id: string, at: Date, until: Date | null): Promise<void>;
   unblock(id: string): Promise<void>;
+  /** Secrets of `kind` whose expiry falls in [since, until), oldest expiry first. */
+  listExpiring(kind: CredentialKind, since: Date, until: Date, limit: number): Promise<SecretCredential[]>;
 }
 
 export interface ClientRepository {

@@ -3,6 +3,7 @@ import * as setup from './catalogues/setup.js';
 import * as recovery from './catalogues/recovery.js';
 import * as admin from './catalogues/admin.js';
 import * as profile from './catalogues/profile.js';
+import * as expiry from './catalogues/expiry.js';
 
 /** Every user-visible message has a stable id; the French catalogue is the reference. */
 const base = {
@@ -154,7 +155,7 @@ const base = {
 };
 
 /** Each area keeps its messages in catalogues/; one catalogue per language is assembled here. */
-const fr = { ...base, ...setup.fr, ...recovery.fr, ...admin.fr, ...profile.fr };
+const fr = { ...base, ...setup.fr, ...recovery.fr, ...admin.fr, ...profile.fr, ...expiry.fr };
 
 type Catalogue = Record<keyof typeof fr, string>;
 
@@ -305,7 +306,7 @@ const enBase: Record<keyof typeof base, string> = {
   'rejected.pin.common': 'This code is too common.',
 };
 
-const en: Catalogue = { ...enBase, ...setup.en, ...recovery.en, ...admin.en, ...profile.en };
+const en: Catalogue = { ...enBase, ...setup.en, ...recovery.en, ...admin.en, ...profile.en, ...expiry.en };
 
 export type MessageId = keyof typeof fr;
 export const CATALOGUES: Record<Locale, Catalogue> = { fr, en };

@@ -212,6 +212,10 @@ export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): 
       async recordSuccess(id, at) {
         await db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0, block_count: 0, blocked_until: null });
       },
+      async listExpiring(kind, since, until, limit) {
+        const rows = await db('credentials').where({ kind }).andWhere('expires_at', '>=', since).andWhere('expires_at', '<', until).orderBy('expires_at').limit(limit);
+        return rows.map(toCredential);
+      },
     },
     clients: {
       async find(clientId) {

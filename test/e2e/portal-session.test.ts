@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, formOf } from '../helpers/browserless.js';
 import { seedBasics, startGuichet, type RunningGuichet } from '../helpers/guichet.js';
 

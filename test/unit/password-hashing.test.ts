@@ -63,6 +63,9 @@ function createFakeCredentials(): CredentialRepository & { byId: Map<string, Sec
     async listForAccount(accountId) {
       return [...byId.values()].filter((c) => c.accountId === accountId);
     },
+    async listExpiring(kind, since, until) {
+      return [...byId.values()].filter((c) => c.kind === kind && c.expiresAt !== null && c.expiresAt >= since && c.expiresAt < until);
+    },
     async recordFailures(id, failedCount) {
       const credential = byId.get(id)!;
       byId.set(id, { ...credential, failedCount: Math.max(credential.failedCount, failedCount) });
