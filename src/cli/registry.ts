@@ -6,9 +6,10 @@ import { clientCommands } from './commands/clients.js';
 import { accountCommands } from './commands/accounts.js';
 import { factorCommands } from './commands/factors.js';
 import { capCommands } from './commands/cap.js';
+import { policyCommands } from './commands/policy.js';
 
 /** Every `guichet` command, in the order the usage lists them. */
-export const COMMANDS: readonly Command[] = [migrateCommand, seedCommand, ...clientCommands, ...accountCommands, ...factorCommands, ...capCommands];
+export const COMMANDS: readonly Command[] = [migrateCommand, seedCommand, ...clientCommands, ...accountCommands, ...factorCommands, ...capCommands, ...policyCommands];
 
 export const isGroup = (word: string): boolean => COMMANDS.some((c) => c.name.startsWith(`${word} `));
 

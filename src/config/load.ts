@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema, DEV_SECRET_KEY, type Config } from './schema.js';
+import { resolvePolicy } from './profiles.js';
 
 /** Environment variable → configuration path. */
 const ENV_MAP: Record<string, string> = {
@@ -34,6 +35,10 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_FIRST_FACTOR: 'login.firstFactor',
   GUICHET_SCRAMBLED_KEYPAD: 'login.scrambledKeypad',
   GUICHET_MINIMUM_LEVEL: 'sca.defaultMinimumLevel',
+  GUICHET_SCA_PROFILE: 'sca.profile',
+  GUICHET_SCA_PERIOD_DAYS: 'sca.periodDays',
+  GUICHET_SCA_IDLE_SECONDS: 'sca.idleSeconds',
+  GUICHET_SCA_NEW_DEVICE: 'sca.newDevice',
   GUICHET_TOTP_WINDOW_STEPS: 'oath.totpWindowSteps',
   GUICHET_HOTP_LOOK_AHEAD: 'oath.hotpLookAhead',
   GUICHET_CAP_LOGIN_MODE: 'emvCap.loginMode',
@@ -60,6 +65,20 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_PIN_EXPIRY_DAYS: 'expiry.pin.days',
   GUICHET_PIN_EXPIRY_REMINDERS: 'expiry.pin.remindDaysBefore',
   GUICHET_EXPIRY_JOB_INTERVAL: 'expiry.jobIntervalSeconds',
+  GUICHET_X509_ENABLED: 'x509.enabled',
+  GUICHET_X509_CA_FILES: 'x509.caFiles',
+  GUICHET_X509_INTERMEDIATE_FILES: 'x509.intermediateFiles',
+  GUICHET_X509_CRL_FILES: 'x509.crlFiles',
+  GUICHET_X509_REQUIRE_CRL: 'x509.requireCrl',
+  GUICHET_X509_MAPPING: 'x509.mapping',
+  GUICHET_X509_SUBJECT_SOURCE: 'x509.subjectRule.source',
+  GUICHET_X509_SUBJECT_ATTRIBUTE: 'x509.subjectRule.attribute',
+  GUICHET_X509_PIN_PROTECTED: 'x509.pinProtected',
+  GUICHET_X509_TLS_PORT: 'x509.tls.port',
+  GUICHET_X509_TLS_HOST: 'x509.tls.host',
+  GUICHET_X509_TLS_KEY_FILE: 'x509.tls.keyFile',
+  GUICHET_X509_TLS_CERT_FILE: 'x509.tls.certFile',
+  GUICHET_X509_TRUSTED_PROXIES: 'x509.trustedProxies',
 };
 
 export class ConfigError extends Error {
@@ -94,6 +113,8 @@ function crossFieldProblems(config: Config): string[] {
   if (config.ttl.flow < config.ttl.interaction) problems.push('ttl.flow: must be at least ttl.interaction, or an expired login cannot be restarted');
   if (config.lockout.temporaryBlocks === 0 && !config.lockout.alert) problems.push('GUICHET_LOCKOUT_ALERT: a first block that is permanent must be announced to the user (PSD2 RTS art. 4(4)); enable the alert or allow temporary blocks');
   if (config.ttl.refreshToken < config.ttl.accessToken) problems.push('GUICHET_REFRESH_TOKEN_TTL: must be at least GUICHET_ACCESS_TOKEN_TTL');
+  const sca = resolvePolicy(config.sca.profile, { periodDays: config.sca.periodDays, idleSeconds: config.sca.idleSeconds, newDevice: config.sca.newDevice, minimumLevel: config.sca.defaultMinimumLevel === 'simple' ? undefined : config.sca.defaultMinimumLevel });
+  if (!sca.ok) for (const problem of sca.problems) problems.push(`GUICHET_SCA_PROFILE (${config.sca.profile}): ${problem}`);
   const catalogue = config.securityQuestions.catalogue;
   if (catalogue) {
     if (new Set(catalogue.map((q) => q.id)).size !== catalogue.length) problems.push('GUICHET_SECURITY_QUESTIONS: question ids must be unique');
@@ -103,6 +124,10 @@ function crossFieldProblems(config: Config): string[] {
     const e = config.expiry[kind];
     if (e.days > 0 && e.remindDaysBefore.some((d) => d >= e.days)) problems.push(`GUICHET_${kind.toUpperCase()}_EXPIRY_REMINDERS: every reminder must come fewer days before expiry than the lifetime (${e.days} days)`);
   }
+  const x509 = config.x509;
+  if (x509.enabled && x509.caFiles.length === 0) problems.push('GUICHET_X509_CA_FILES: X.509 client certificates need at least one CA certificate file');
+  if (x509.tls.port > 0 && (!x509.tls.keyFile || !x509.tls.certFile)) problems.push('GUICHET_X509_TLS_PORT: the client-certificate listener needs GUICHET_X509_TLS_KEY_FILE and GUICHET_X509_TLS_CERT_FILE');
+  if (x509.tls.port > 0 && x509.tls.port === config.port) problems.push('GUICHET_X509_TLS_PORT: must differ from PORT, so that ordinary pages never ask for a certificate');
   return problems;
 }
 

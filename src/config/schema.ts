@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Development values that must never reach production; using them warns loudly once at start. */
@@ -18,6 +19,17 @@ const parseJsonSetting = (v: unknown): unknown => {
 };
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A list given as a comma-separated environment string, or as a JSON array in the config file. */
+const commaList = <T extends z.ZodType>(item: T) => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(item));
+
+/** An IPv4 or IPv6 address, or a subnet in CIDR notation (`10.0.0.0/8`, `fd00::/8`). */
+const addressOrSubnet = z.string().refine((v) => {
+  const [address, bits, extra] = v.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'must be an IP address or a CIDR subnet');
 
 /**
  * Guichet's configuration: one schema is the types, the defaults and the manual.
@@ -133,6 +145,20 @@ export const configSchema = z.object({
     .object({
       /** The level every client needs unless its metadata says otherwise (`guichet_minimum_level`). */
       defaultMinimumLevel: z.enum(['simple', 'sca', 'sca-phr']).default('simple'),
+      /**
+       * The policy profile of clients that name none (`guichet_policy`): `psd2` (SCA at first access,
+       * every `periodDays`, on a new device, again after `idleSeconds` idle for SCA-level access),
+       * `basic` (a portal outside PSD2: only what the client or request asks) or `strict`.
+       */
+      profile: z.enum(['basic', 'psd2', 'strict']).default('psd2'),
+      /** Days an SCA counts for simple-level access (profile default: psd2 90, at most 180). */
+      periodDays: int(1, 3650).optional(),
+      /** Seconds idle after which an SCA no longer counts for SCA-level access (psd2: at most 300). */
+      idleSeconds: int(60, 3600).optional(),
+      /** Whether a device not yet seen with SCA for the account requires SCA. */
+      newDevice: bool.optional(),
+      /** Lifetime of the signed device cookie. */
+      deviceCookieDays: int(1, 400).default(400),
     })
     .prefault({}),
   oath: z
@@ -240,6 +266,49 @@ export const configSchema = z.object({
       captchaAfterFailures: int(0, 1000).default(3),
       failureWindowSeconds: int(60, 7 * 86400).default(3600),
       captchaTtlSeconds: int(30, 3600).default(300),
+    })
+    .prefault({}),
+  /**
+   * X.509 client certificates (the bank's certificate on a USB token): chain to a configured CA,
+   * validity, key usage digitalSignature and extended key usage clientAuth (RFC 5280 §4.2.1.3,
+   * §4.2.1.12), revocation by CRL (RFC 5280 §5, §6.3). ASVS 5.0 12.1.3; STANDARDS.md ASVS-41.
+   * OCSP is not implemented: revocation comes from the CRL files only.
+   */
+  x509: z
+    .object({
+      enabled: bool.default(false),
+      /** Trust anchors: PEM files of the CA certificates that issue client certificates (one or more certificates each). */
+      caFiles: commaList(z.string().min(1)).default([]),
+      /** Intermediate CA certificates (PEM) used to build a path to an anchor; never trusted by themselves. */
+      intermediateFiles: commaList(z.string().min(1)).default([]),
+      /** CRL files (PEM or DER), each signed by one of the configured CAs; re-read by `reload()`. */
+      crlFiles: commaList(z.string().min(1)).default([]),
+      /** Every CA of a chain must have a current CRL (fail closed); false accepts a CA without any CRL file. A stale CRL always fails. */
+      requireCrl: bool.default(true),
+      /** `binding`: enrolled certificates only (SHA-256 thumbprint); `subject`: also certificates whose subject matches an account by `subjectRule`. */
+      mapping: z.enum(['binding', 'subject']).default('binding'),
+      subjectRule: z
+        .object({
+          /** Where the name is read: the SAN rfc822Name, the subject's emailAddress, or the subject CN. */
+          source: z.enum(['san-email', 'subject-email', 'subject-cn']).default('san-email'),
+          /** The account attribute it must equal. */
+          attribute: z.enum(['email', 'username']).default('email'),
+        })
+        .prefault({}),
+      /** The tokens ask a PIN before signing: the certificate then proves possession and knowledge (amr sc, pin, mfa). */
+      pinProtected: bool.default(false),
+      /** Guichet's own TLS listener asking for a client certificate, on a port of its own (0: off). */
+      tls: z
+        .object({
+          port: int(0, 65535).default(0),
+          host: z.string().default('0.0.0.0'),
+          /** The listener's server key and certificate chain (PEM). */
+          keyFile: z.string().optional(),
+          certFile: z.string().optional(),
+        })
+        .prefault({}),
+      /** Reverse proxies whose RFC 9440 `Client-Cert` header is believed (addresses or CIDR subnets); empty: never. */
+      trustedProxies: commaList(addressOrSubnet).default([]),
     })
     .prefault({}),
 });

@@ -1,5 +1,5 @@
 import type { Level } from './assurance.js';
-import type { ScaPolicy } from './profiles.js';
+import type { ScaPolicy } from '../config/profiles.js';
 import { LEVEL_RANK, type Requirement } from './step-up.js';
 
 /** Why SCA (or more) is asked now: each rule is a named check, logged and explained on the page. */

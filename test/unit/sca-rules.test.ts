@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { decideSca, sessionLevel } from '../../src/policy/sca-rules.js';
-import { PROFILES, resolvePolicy, type ScaPolicy } from '../../src/policy/profiles.js';
+import { PROFILES, resolvePolicy, type ScaPolicy } from '../../src/config/profiles.js';
 import { createScaState } from '../../src/policy/sca-state.js';
 import { createMemoryStore } from '../../src/persistence/memory-store.js';
 import { ManualClock } from '../../src/lib/clock.js';

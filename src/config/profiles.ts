@@ -1,4 +1,5 @@
-import type { Level } from './assurance.js';
+/** The levels a policy can require (src/policy/assurance.ts computes the level reached). */
+type Level = 'simple' | 'sca' | 'sca-phr';
 
 export type ProfileId = 'basic' | 'psd2' | 'strict';
 
@@ -65,7 +66,7 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = {
 
 export const isProfileId = (v: unknown): v is ProfileId => v === 'basic' || v === 'psd2' || v === 'strict';
 
-const RANK: Record<Level, number> = { none: 0, simple: 1, sca: 2, 'sca-phr': 3 };
+const RANK: Record<Level, number> = { simple: 1, sca: 2, 'sca-phr': 3 };
 
 /** Client overrides, as found in client metadata (`guichet_*`) or the deployment's settings. */
 export interface PolicyOverrides {
