@@ -36,6 +36,7 @@ import { createPageRenderers } from './oidc/pages.js';
 import { assembleApp } from './app.js';
 import { createAccountAdmin } from './admin/account-admin.js';
 import { demoFixture } from './admin/demo-fixture.js';
+import { createExpiryReminders, type ExpiryReminders } from './flows/expiry-reminders.js';
 import { PORTAL_CLIENT_ID, portalClientMetadata } from './http/portal-session.js';
 
 export interface Container {
@@ -106,6 +107,8 @@ export async function migrateDatabase(config: Readonly<Config>): Promise<string[
 
 export interface ServerContainer extends Container {
   provider: Provider;
+  /** Expiry reminder e-mails; main.ts starts the job, close() stops it. */
+  reminders: ExpiryReminders;
 }
 
 /** Everything: storage, keys, the provider and its pages. The only place concrete parts are built. */
@@ -126,6 +129,10 @@ export async function createContainer(config: Readonly<Config>, options: Contain
     authenticators: { password: createPasswordAuthenticator(secretDeps), pin: createPinAuthenticator(secretDeps) },
     lockout: core.lockout,
     unknownLockout: createLockout({ store: core.store, credentials: noDurableState, clock: core.clock, policy: config.lockout, notify: async () => {} }),
+    temporarySecrets: core.repos.temporarySecrets,
+    // Five wrong tries and a temporary secret is gone (deleted by the flow): the first block is final.
+    temporaryLockout: createLockout({ store: core.store, credentials: noDurableState, clock: core.clock, policy: { maxAttempts: 5, temporaryBlocks: 0, temporaryBlockSeconds: 60, alert: false }, notify: async () => {} }),
+    clock: core.clock,
   };
   const oath = { factors: core.repos.factors, clock: core.clock, policy: config.oath };
   const cardKeys = createSoftwareCardKeyOperations({ issuerKeys: config.emvCap.issuerKeys });
@@ -137,5 +144,14 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const captcha = createCaptcha({ store: core.store, source: options.captchaSource ?? svgCaptchaSource, ttlSeconds: config.abuse.captchaTtlSeconds });
   const forgotIdentifier = createForgotIdentifier({ accounts: core.repos.accounts, subscriptions: core.repos.subscriptions, audit: core.repos.audit, mailer: core.mailer, logger: core.logger });
   assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger, box: core.box });
-  return { ...core, provider };
+  const reminders = createExpiryReminders({ credentials: core.repos.credentials, accounts: core.repos.accounts, store: core.store, mailer: core.mailer, audit: core.repos.audit, clock: core.clock, logger: core.logger, config });
+  return {
+    ...core,
+    provider,
+    reminders,
+    async close() {
+      await reminders.stop();
+      await core.close();
+    },
+  };
 }

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   logger.info({ issuer: config.issuer, port: config.port }, 'listening');
+  container.reminders.start();
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');

@@ -20,7 +20,7 @@ const alert = (message: string | undefined) => (message ? html`<div class="alert
 const describedBy = (...ids: (string | false | undefined)[]) => ids.filter(Boolean).join(' ');
 
 /** The document title, prefixed with "Error" when the page shows one (WCAG 2.4.2, technique G88). */
-const pageTitle = (page: PageContext, title: string, error: string | undefined) => (error ? page.t('title.error', { title }) : title);
+export const pageTitle = (page: PageContext, title: string, error: string | undefined) => (error ? page.t('title.error', { title }) : title);
 
 /** One labelled text input with its hint; `invalid` ties it to the page's error and focuses it. */
 function field(o: { id: string; name?: string; label: string; hint?: string; value?: string; invalid?: boolean; autofocus?: boolean; attrs?: SafeHtml }) {
@@ -44,7 +44,7 @@ function captchaBlock(page: PageContext, captcha: Captcha | undefined) {
 </fieldset>`;
 }
 
-const rulesHelp = (summary: string, rules: readonly string[]) =>
+export const rulesHelp = (summary: string, rules: readonly string[]) =>
   rules.length > 0 ? html`<details class="help"><summary>${summary}</summary><ul>${rules.map((r) => html`<li>${r}</li>`)}</ul></details>` : '';
 
 export interface IdentifyView extends FormBase {

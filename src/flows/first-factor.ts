@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { Account, Identifier } from '../domain/account.js';
 import type { GuardedCredential } from '../domain/credential.js';
-import type { AccountRepository, AuditLog, CredentialRepository } from '../domain/ports.js';
+import type { AccountRepository, AuditLog, CredentialRepository, TemporarySecretRepository } from '../domain/ports.js';
 import type { PasswordHasher } from '../domain/password-hasher.js';
 import type { AuthContext } from '../authenticators/contract.js';
 import type { SecretAuthenticator } from '../authenticators/secret/secret-authenticator.js';
+import type { Clock } from '../lib/clock.js';
+import { useTemporarySecret } from '../authenticators/secret/temporary-secret.js';
 import type { Lockout } from '../policy/lockout.js';
 import { identifierKey } from './identifier.js';
 
 export type SimpleFactor = 'password' | 'pin';
 
 export type FirstFactorResult =
-  | { kind: 'verified'; account: Account; amr: string[]; authenticator: SecretAuthenticator }
+  /** `temporarySecretUsed`: an administrator's or an e-mailed temporary secret let the user in; a new secret must now be chosen. */
+  | { kind: 'verified'; account: Account; amr: string[]; authenticator: SecretAuthenticator; temporarySecretUsed: boolean }
   | { kind: 'failed'; accountId: string | null; reason: string; remaining: number | null }
   | { kind: 'blocked'; accountId: string | null; permanent: boolean; until: Date | null }
   | { kind: 'suspended'; account: Account };
@@ -25,12 +28,18 @@ export interface FirstFactorDependencies {
   /** Lockout of real credentials (durable), and of identifiers that match no account (store only). */
   lockout: Lockout;
   unknownLockout: Lockout;
+  /** Temporary secrets, tried before the account's own secret, with their own lockout (store only, keyed by the temporary secret). */
+  temporarySecrets: TemporarySecretRepository;
+  temporaryLockout: Lockout;
+  clock: Clock;
 }
 
 /**
  * One simple-factor attempt: find the account, count the attempt (lockout gate), check the secret,
  * record the outcome. Unknown identifiers walk the same path (a pseudo-credential, a burnt hash)
- * so the answer and its timing do not tell whether the account exists (ASVS 5.0 6.3.8).
+ * so the answer and its timing do not tell whether the account exists (ASVS 5.0 6.3.8). A live
+ * temporary secret of the factor's kind is tried first; when it matches, the login goes on only to
+ * the second factor (if enrolled) and the choice of a new secret (`temporarySecretUsed`).
  */
 export async function verifyFirstFactor(
   deps: FirstFactorDependencies,
@@ -55,6 +64,13 @@ export async function verifyFirstFactor(
     await deps.hasher.burn(secret);
     await deps.audit.record({ ...audit, result: 'failure', reason: 'account_blocked' });
     return { kind: 'blocked', accountId: account.id, permanent: true, until: null };
+  }
+  if (account && (account.status === 'active' || account.status === 'pending_registration') && (await tryTemporarySecret(deps, account, factor, secret, audit)) === 'used') {
+    // The ordinary credential's counters go: its next generation must not start exhausted once the
+    // user has chosen a new secret (which resets its durable state).
+    if (credential) await deps.lockout.reset(credential);
+    await deps.audit.record({ ...audit, result: 'success', details: { factor, temporary: true } });
+    return { kind: 'verified', account, amr: [...deps.authenticators[factor].amr], authenticator: deps.authenticators[factor], temporarySecretUsed: true };
   }
   const gate = await lockout.gate(guard);
   if (gate.kind === 'blocked') {
@@ -81,5 +97,41 @@ export async function verifyFirstFactor(
   await authenticator.commit({ ...auth, account }, outcome.evidence);
   await lockout.reset(guard);
   await deps.audit.record({ ...audit, result: 'success' });
-  return { kind: 'verified', account: account!, amr: [...authenticator.amr], authenticator };
+  return { kind: 'verified', account: account!, amr: [...authenticator.amr], authenticator, temporarySecretUsed: false };
+}
+
+/**
+ * Checks the typed secret against the account's live temporary secret of this kind, under a lockout
+ * of its own: a blocked ordinary credential does not stop it, and five wrong tries delete it. Used,
+ * expired and superseded ones are simply not there (`none`): the ordinary path answers as for any
+ * wrong secret.
+ */
+async function tryTemporarySecret(
+  deps: FirstFactorDependencies,
+  account: Account,
+  factor: SimpleFactor,
+  secret: string,
+  audit: { action: string; accountId: string | null; clientId: string; ip: string | null | undefined; userAgent: string | null | undefined },
+): Promise<'used' | 'wrong' | 'none'> {
+  const temporary = await deps.temporarySecrets.find(account.id);
+  if (!temporary || temporary.kind !== factor) return 'none';
+  const use = () => useTemporarySecret({ temporarySecrets: deps.temporarySecrets, hasher: deps.hasher, clock: deps.clock, audit: deps.audit }, { accountId: account.id, kind: factor, secret });
+  if (temporary.expiresAt.getTime() <= deps.clock.now().getTime()) return use(); // deletes it: `none`
+  const guard: GuardedCredential = { id: `temporary:${temporary.id}`, accountId: account.id, kind: factor, failedCount: 0, blockedAt: null, blockedUntil: null, blockCount: 0 };
+  const gate = await deps.temporaryLockout.gate(guard);
+  if (gate.kind === 'blocked') {
+    await deps.temporarySecrets.consume(temporary.id);
+    return 'none';
+  }
+  const outcome = await use();
+  if (outcome === 'used') {
+    await deps.temporaryLockout.reset(guard);
+    return 'used';
+  }
+  if (outcome === 'wrong') {
+    const failure = await deps.temporaryLockout.recordFailure(guard, gate.attempt);
+    await deps.audit.record({ ...audit, action: 'temporary_secret.used', result: 'failure', reason: 'wrong_secret', details: { factor, attempt: gate.attempt, blocked: failure.blocked } });
+    if (failure.blocked) await deps.temporarySecrets.consume(temporary.id);
+  }
+  return outcome;
 }

@@ -1,5 +1,6 @@
 import type { Identifier } from '../domain/account.js';
 import type { CompletedMethod, Level } from '../policy/assurance.js';
+import type { DueAction, RequiredAction } from './required-actions.js';
 
 /** One login interaction's state, kept in the store under the oidc-provider interaction uid. */
 export interface LoginFlow {
@@ -22,10 +23,21 @@ export interface LoginFlow {
   sessionAmr?: string[] | undefined;
   /** The scrambled keypad's current layout (slot → digit) and the digits typed so far, sealed. */
   keypad?: { layout: string; entered: string } | undefined;
+  /** A temporary secret passed the first factor: the user must choose their own before the login ends. */
+  temporarySecretUsed?: boolean | undefined;
+  /**
+   * Every factor is done and these remain before the login ends (first one shown next); computed
+   * from stored state after the last factor and after each action (`src/flows/required-actions.ts`).
+   */
+  actions?: DueAction[] | undefined;
+  /** The `amr` the login will end with once the actions are done. */
+  loginAmr?: string[] | undefined;
+  /** The registration's personal-data step was completed in this login. */
+  personalDone?: boolean | undefined;
   done: boolean;
 }
 
-export type Step = 'identify' | 'password' | 'pin' | 'code' | 'consent' | 'auto-consent' | 'done';
+export type Step = 'identify' | 'password' | 'pin' | 'code' | RequiredAction | 'consent' | 'auto-consent' | 'done';
 
 export interface StepEnvironment {
   /** oidc-provider's prompt for this interaction. */
@@ -35,11 +47,13 @@ export interface StepEnvironment {
   firstFactor: 'password' | 'pin' | 'card';
 }
 
-/** Pure: which page this flow shows next. Strong factors and required actions slot in here. */
+/** Pure: which page this flow shows next. Strong factors slot in here. */
 export function nextStep(flow: LoginFlow, env: StepEnvironment): Step {
   if (flow.done) return 'done';
   if (env.prompt === 'consent') return env.firstParty ? 'auto-consent' : 'consent';
   if (flow.pendingSecond) return 'code';
+  const action = flow.actions?.[0];
+  if (action && flow.accountId) return action.action;
   if (!flow.identifier) return 'identify';
   return env.firstFactor === 'card' ? 'code' : env.firstFactor;
 }

@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { Identifier } from '../domain/account.js';
+import type { Account, Identifier } from '../domain/account.js';
 import type { Repositories } from '../domain/ports.js';
 import type { ClientRecord } from '../domain/client.js';
 import { GuichetError } from '../errors/codes.js';
@@ -14,6 +14,10 @@ import type { SecretBox } from '../lib/encryption.js';
 import { safeEqual } from '../lib/constant-time.js';
 import { randomToken } from '../lib/random.js';
 import { nextStep, type LoginFlow } from '../flows/login-flow.js';
+import { findDueActions, type RequiredAction } from '../flows/required-actions.js';
+import { chooseSecurityAnswers, completeRegistration, questionCatalogue, savePersonalData, type FieldProblem, type RequestOrigin } from '../flows/registration.js';
+import { chooseOwnSecret } from '../flows/choose-secret.js';
+import { questionText } from '../policy/security-questions.js';
 import type { FlowStore } from '../flows/flow-store.js';
 import { verifyFirstFactor, type FirstFactorDependencies, type SimpleFactor } from '../flows/first-factor.js';
 import { identifierKey, identifierLabel, isIdentifier, parseIdentifier, type IdentifierScheme } from '../flows/identifier.js';
@@ -26,6 +30,7 @@ import type { Captcha } from '../policy/captcha.js';
 import { describePasswordRules, describePinRules } from '../policy/secret-policy.js';
 import type { MessageId, Translate } from '../i18n/messages.js';
 import { blockedPage, codePage, consentPage, forgotIdentifierPage, identifyPage, secretPage } from '../../views/login.js';
+import { newSecretPage, personalDataPage, securityQuestionsPage, type FieldErrors, type PersonalDataView } from '../../views/setup.js';
 import { readForm } from './read-form.js';
 import { pageContext } from './page-context.js';
 import { loginSettings } from './login-settings.js';
@@ -152,6 +157,41 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     );
   }
 
+  const actionDeps = { credentials: repos.credentials, securityAnswers: repos.securityAnswers, clock, config };
+  const registrationDeps = { accounts: repos.accounts, securityAnswers: repos.securityAnswers, hasher: deps.firstFactor.hasher, clock, audit: repos.audit, config };
+  const chooseDeps = { credentials: repos.credentials, temporarySecrets: repos.temporarySecrets, hasher: deps.firstFactor.hasher, clock, audit: repos.audit, config };
+  /** The kind of secret this client's users log in with, the one a new-secret step sets; none for a card login. */
+  const secretKind = (client: ClientRecord | null): SimpleFactor | null => {
+    const factor = loginSettings(config, client).firstFactor;
+    return factor === 'card' ? null : factor;
+  };
+  const originOf = (ctx: Context, flow: LoginFlow): RequestOrigin => ({ clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) });
+
+  /**
+   * Every factor is done: the login ends unless required actions remain (a new secret, the
+   * registration's steps), computed from stored state; they are then asked first. Called again after
+   * each action, so the list always reflects what is stored.
+   */
+  async function completeLogin(ctx: Context, d: Details, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
+    await continueLogin(ctx, d, { ...flow, completed, accountId, pendingSecond: false, loginAmr: amr });
+  }
+
+  async function continueLogin(ctx: Context, d: Details, flow: LoginFlow): Promise<void> {
+    const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
+    if (!account) throw new GuichetError('session_expired', 'the account is gone');
+    if (account.status !== 'active' && account.status !== 'pending_registration') throw new GuichetError('forbidden', 'the account is not active');
+    const due = await findDueActions(actionDeps, { account, kind: secretKind(await repos.clients.find(flow.clientId)), temporarySecretUsed: flow.temporarySecretUsed === true, personalDone: flow.personalDone === true });
+    if (due.length === 0) {
+      if (account.status === 'pending_registration') await completeRegistration(registrationDeps, { account, origin: originOf(ctx, flow) });
+      await finishLogin(ctx, { ...flow, actions: undefined }, account.id, flow.completed, flow.loginAmr ?? []);
+      return;
+    }
+    if (!flow.actions) await repos.audit.record({ action: 'login.required_actions', result: 'success', accountId: account.id, ...originOf(ctx, flow), details: { actions: due.map((a) => a.action), reasons: due.map((a) => a.reason) } });
+    await save({ ...flow, actions: due });
+    ctx.status = 303;
+    ctx.redirect(base(d.uid));
+  }
+
   // A finished flow is kept only long enough to recognise a replayed form (Redis memory per user).
   const save = (flow: LoginFlow) => flows.save(flow, flow.done ? Math.min(600, config.ttl.flow) : config.ttl.flow);
   const sealDigits = (digits: string) => deps.box.seal(digits);
@@ -193,6 +233,10 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     invalidField?: string;
     captchaError?: string;
     status?: number;
+    /** Required-action pages: messages per input, and what to show again. */
+    fieldErrors?: FieldErrors;
+    chosenQuestions?: string[];
+    personal?: PersonalDataView['values'];
   }
 
   async function render(ctx: Context, d: Details, flow: LoginFlow, options: RenderOptions = {}): Promise<void> {
@@ -244,6 +288,11 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       case 'code':
         ctx.body = codePage(p, { ...common, action: `${base(d.uid)}/otp`, identifier: identifierLabel(flow.identifier!), reason: flow.required && flow.required.reason !== 'none' ? p.t(`stepup.${flow.required.reason}` as MessageId) : undefined });
         return;
+      case 'new-secret':
+      case 'security-questions':
+      case 'personal-data':
+        ctx.body = await actionPage(ctx, d, flow, step, options);
+        return;
       case 'consent':
         ctx.body = consentPage(p, { ...common, action: `${base(d.uid)}/consent`, scopes: String(d.params.scope ?? 'openid').split(' ') });
         return;
@@ -254,6 +303,41 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         throw new GuichetError('form_replayed');
     }
   }
+
+  /** A required action's page, in the account's language unless the request chose one. */
+  async function actionPage(ctx: Context, d: Details, flow: LoginFlow, step: RequiredAction, options: RenderOptions): Promise<string> {
+    const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
+    const due = flow.actions?.[0];
+    if (!account || !due) throw new GuichetError('session_expired', 'no account for the required actions');
+    const p = pageContext(ctx, config.defaultLocale, { uiLocales: d.params.ui_locales as string | undefined, account: account.locale, here: ctx.method === 'GET' ? undefined : base(d.uid) });
+    const common = { action: `${base(d.uid)}/${step}`, csrf: flow.csrf, abortHref: `${base(d.uid)}/abort`, progress: registrationProgress(account, step), errors: options.fieldErrors };
+    switch (step) {
+      case 'new-secret': {
+        const kind = secretKind(await repos.clients.find(flow.clientId));
+        if (!kind) throw new GuichetError('bad_request', 'a card login has no secret to choose');
+        return newSecretPage(p, { ...common, factor: kind, identifier: identifierLabel(flow.identifier!), reason: p.t(`setup.secret.reason.${due.reason}` as MessageId, { what: p.t(`factor.${kind}`) }), pinLength: config.pinPolicy.length, rules: rules(p.t, kind) });
+      }
+      case 'security-questions':
+        return securityQuestionsPage(p, { ...common, count: config.securityQuestions.count, questions: questionCatalogue(config).map((q) => ({ id: q.id, text: questionText(q, p.locale) })), chosen: options.chosenQuestions });
+      case 'personal-data':
+        return personalDataPage(p, { ...common, values: options.personal ?? { email: account.email ?? '', emailConfirmation: '', familyName: account.familyName ?? '', givenName: account.givenName ?? '', locale: account.locale } });
+    }
+  }
+
+  /** "Step n of total" while registering: the position of the action's step among the configured ones. */
+  function registrationProgress(account: Account, step: RequiredAction): { n: number; total: number } | undefined {
+    if (account.status !== 'pending_registration') return undefined;
+    const steps = config.registration.steps;
+    const index = steps.indexOf(step === 'new-secret' ? 'password' : step === 'security-questions' ? 'questions' : 'personal');
+    return index >= 0 ? { n: index + 1, total: steps.length } : undefined;
+  }
+
+  /** Problems of a required action as messages per input (ids of the setup and policy catalogues). */
+  const fieldErrors = (t: Translate, problems: readonly FieldProblem[]): FieldErrors => {
+    const errors: Record<string, string[]> = {};
+    for (const problem of problems) (errors[problem.field] ??= []).push(t(problem.id as MessageId, problem.params));
+    return errors;
+  };
 
   /** A blocked credential: the page says so and how to unblock, with no form to keep guessing in. */
   function renderBlocked(ctx: Context, d: Details, until: Date | null): void {
@@ -287,7 +371,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   router.get('/:uid/restart', async (ctx) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
-    if (!flow.done) await save({ ...flow, identifier: undefined, pendingSecond: false, firstFactorPassed: undefined, alone: undefined, accountId: undefined, completed: [], sessionAmr: undefined, keypad: undefined });
+    if (!flow.done) await save({ ...flow, identifier: undefined, pendingSecond: false, firstFactorPassed: undefined, alone: undefined, accountId: undefined, completed: [], sessionAmr: undefined, keypad: undefined, temporarySecretUsed: undefined, actions: undefined, loginAmr: undefined, personalDone: undefined });
     ctx.redirect(base(d.uid));
   });
 
@@ -301,6 +385,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const d = await details(ctx);
     const flow = await loadFlow(d);
     const form = await postedForm(ctx, flow);
+    if (flow.actions) throw new GuichetError('bad_request', 'the login only waits for its required actions');
     await enforceRate(ctx);
     const client = await repos.clients.find(flow.clientId);
     const parsed = parseIdentifier(form, loginSettings(config, client).schemes);
@@ -331,6 +416,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const flow = await loadFlow(d);
     const form = await postedForm(ctx, flow);
     if (!flow.identifier) throw new GuichetError('missing_field', 'identify first', { field: 'identifier' });
+    if (flow.actions) throw new GuichetError('bad_request', 'the login only waits for its required actions');
     const client = await repos.clients.find(flow.clientId);
     if (loginSettings(config, client).firstFactor !== factor) throw new GuichetError('bad_request', `${factor} is not this client's method`);
     await enforceRate(ctx, flow.identifier);
@@ -351,7 +437,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const form = await postedForm(ctx, flow);
     const client = await repos.clients.find(flow.clientId);
     const settings = loginSettings(config, client);
-    if (!flow.identifier || settings.firstFactor !== 'pin' || !settings.keypad || !flow.keypad) throw new GuichetError('bad_request', 'no keypad here');
+    if (!flow.identifier || flow.actions || settings.firstFactor !== 'pin' || !settings.keypad || !flow.keypad) throw new GuichetError('bad_request', 'no keypad here');
     await enforceRate(ctx, flow.identifier);
     if (await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier))) throw new GuichetError('bad_request', 'the keypad is not offered while a captcha is required');
     let entered = openDigits(flow.keypad.entered);
@@ -390,7 +476,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         const required = await requirementFor(d, flow.clientId);
         if (required.essential && !meets('simple', required.level)) {
           // SCA required: take the second factor before saying anything (PSD2 RTS art. 4(3)(a)).
-          await save({ ...flow, pendingSecond: true, firstFactorPassed: false, accountId: result.accountId ?? undefined, required });
+          await save({ ...flow, pendingSecond: true, firstFactorPassed: false, accountId: result.accountId ?? undefined, required, temporarySecretUsed: undefined });
           ctx.status = 303;
           ctx.redirect(base(d.uid));
           return;
@@ -412,18 +498,21 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         const completed = [...flow.completed, { authenticator: factor, factors: result.authenticator.factors }];
         logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'first factor verified');
         const required = await requirementFor(d, flow.clientId);
-        if (!meets(levelOf(completed), required.level)) {
+        const temporarySecretUsed = result.temporarySecretUsed || undefined;
+        // A temporary secret never stands in for an enrolled second factor (ASVS 5.0 6.4.3): the code
+        // is asked whatever level the client needs.
+        if (!meets(levelOf(completed), required.level) || temporarySecretUsed) {
           const enrolled = await enrolledCodeFactors(deps.secondFactor, result.account.id);
           // When SCA is required the code page comes whatever is enrolled, as it does after a wrong
           // password: the verdict on both factors is given once, on that page.
-          if (enrolled.length > 0 || required.essential) {
-            await save({ ...flow, completed, accountId: result.account.id, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: result.amr });
+          if (enrolled.length > 0 || (required.essential && !meets(levelOf(completed), required.level))) {
+            await save({ ...flow, completed, accountId: result.account.id, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: result.amr, temporarySecretUsed });
             ctx.status = 303;
             ctx.redirect(base(d.uid));
             return;
           }
         }
-        await finishLogin(ctx, flow, result.account.id, completed, result.amr);
+        await completeLogin(ctx, d, { ...flow, temporarySecretUsed }, result.account.id, completed, result.amr);
       }
     }
   }
@@ -451,13 +540,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (result.kind === 'verified' && account) {
       const completed = [...flow.completed, { authenticator: result.factor.id, factors: result.factor.factors }];
       logger.info({ event: 'login.success', factor: result.factor.id, accountId: account.id, clientId: flow.clientId }, 'second factor verified');
-      await finishLogin(ctx, flow, account.id, completed, [...(flow.sessionAmr ?? []), ...result.factor.amr]);
+      await completeLogin(ctx, d, flow, account.id, completed, [...(flow.sessionAmr ?? []), ...result.factor.amr]);
       return;
     }
     await abuse.recordFailure(ctx.ip, identifierLabel(flow.identifier));
     const stepUp = flow.alone === true || (flow.sessionAmr !== undefined && flow.firstFactorPassed && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session'));
     if (result.kind === 'blocked') {
-      await save({ ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [] });
+      await save({ ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [], temporarySecretUsed: undefined });
       renderBlocked(ctx, d, result.until);
       return;
     }
@@ -466,13 +555,86 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return;
     }
     // Both factors are asked again: nothing tells which one was wrong.
-    const reset = { ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [], sessionAmr: undefined };
+    const reset = { ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [], sessionAmr: undefined, temporarySecretUsed: undefined };
     await save(reset);
     await render(ctx, d, reset, { status: 401, error: p.t('login.failed.sca') });
   });
 
   router.post('/:uid/password', secretStep('password'));
   router.post('/:uid/pin', secretStep('pin'));
+
+  /** A required action's POST: the usual checks, and only the action the flow waits for. */
+  const actionStep = (step: RequiredAction, handle: (ctx: Context, d: Details, flow: LoginFlow, account: Account, form: Record<string, string>) => Promise<void>) => async (ctx: Context) => {
+    const d = await details(ctx);
+    const flow = await loadFlow(d);
+    const form = await postedForm(ctx, flow);
+    if (flow.actions?.[0]?.action !== step || !flow.accountId || !flow.identifier) throw new GuichetError('bad_request', `no ${step} step is expected here`);
+    await enforceRate(ctx, flow.identifier);
+    const account = await repos.accounts.findById(flow.accountId);
+    if (!account) throw new GuichetError('session_expired', 'the account is gone');
+    if (account.status !== 'active' && account.status !== 'pending_registration') throw new GuichetError('forbidden', 'the account is not active');
+    await handle(ctx, d, flow, account, form);
+  };
+
+  const pageFor = (ctx: Context, d: Details, account: Account) => pageContext(ctx, config.defaultLocale, { uiLocales: d.params.ui_locales as string | undefined, account: account.locale, here: base(d.uid) });
+
+  router.post(
+    '/:uid/new-secret',
+    actionStep('new-secret', async (ctx, d, flow, account, form) => {
+      const client = await repos.clients.find(flow.clientId);
+      const kind = secretKind(client);
+      if (!kind) throw new GuichetError('bad_request', 'a card login has no secret to choose');
+      const before = await repos.credentials.find(account.id, kind);
+      const subscription = account.subscriptionId ? await repos.subscriptions.findById(account.subscriptionId) : null;
+      const reason = flow.actions![0]!.reason;
+      const result = await chooseOwnSecret(chooseDeps, {
+        account,
+        kind,
+        secret: (form.new_secret ?? '').slice(0, 1024),
+        confirmation: (form.confirmation ?? '').slice(0, 1024),
+        subscriptionIdentifier: subscription?.identifier ?? null,
+        via: reason === 'temporary_secret_used' ? 'temporary_secret' : account.status === 'pending_registration' ? 'registration' : reason,
+        ...originOf(ctx, flow),
+      });
+      if (!result.ok) {
+        await repos.audit.record({ action: `credential.${kind}.change_refused`, result: 'failure', actor: `account:${account.id}`, accountId: account.id, ...originOf(ctx, flow), reason: result.problems[0]?.id ?? 'refused', details: { problems: result.problems.map((p) => p.id) } });
+        const t = pageFor(ctx, d, account).t;
+        await render(ctx, d, flow, { status: 400, fieldErrors: fieldErrors(t, result.problems.map((p) => ({ ...p, field: result.field === 'secret' ? 'new_secret' : 'confirmation' }))) });
+        return;
+      }
+      // The new secret starts with fresh counters: the old generations' store counters go too.
+      if (before) await deps.firstFactor.lockout.reset(before);
+      await continueLogin(ctx, d, { ...flow, temporarySecretUsed: undefined });
+    }),
+  );
+
+  router.post(
+    '/:uid/security-questions',
+    actionStep('security-questions', async (ctx, d, flow, account, form) => {
+      const count = config.securityQuestions.count;
+      const choices = Array.from({ length: count }, (_, i) => ({ questionId: form[`question_${i + 1}`] ?? '', answer: (form[`answer_${i + 1}`] ?? '').slice(0, 1024) }));
+      const result = await chooseSecurityAnswers(registrationDeps, { account, choices, via: 'registration', origin: originOf(ctx, flow) });
+      if (!result.ok) {
+        await render(ctx, d, flow, { status: 400, fieldErrors: fieldErrors(pageFor(ctx, d, account).t, result.problems), chosenQuestions: choices.map((c) => c.questionId) });
+        return;
+      }
+      await continueLogin(ctx, d, flow);
+    }),
+  );
+
+  router.post(
+    '/:uid/personal-data',
+    actionStep('personal-data', async (ctx, d, flow, account, form) => {
+      const values = { email: (form.email ?? '').slice(0, 320), emailConfirmation: (form.email_confirmation ?? '').slice(0, 320), familyName: (form.family_name ?? '').slice(0, 400), givenName: (form.given_name ?? '').slice(0, 400), locale: form.locale ?? '' };
+      const result = await savePersonalData(registrationDeps, { account, ...values, via: 'registration', origin: originOf(ctx, flow) });
+      if (!result.ok) {
+        const t = pageFor(ctx, d, account).t;
+        await render(ctx, d, flow, { status: 400, fieldErrors: fieldErrors(t, result.problems), personal: { ...values, locale: values.locale === 'en' ? 'en' : values.locale === 'fr' ? 'fr' : account.locale } });
+        return;
+      }
+      await continueLogin(ctx, d, { ...flow, personalDone: true });
+    }),
+  );
 
   router.get('/:uid/forgot-identifier', async (ctx) => {
     const d = await details(ctx);
