@@ -1,12 +1,13 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
-import type { ExpiringStore, Repositories } from './domain/ports.js';
+import type { ExpiringStore, Mailer, Repositories } from './domain/ports.js';
 import type { Clock } from './lib/clock.js';
 import type { SecretBox } from './lib/encryption.js';
 import type { FirstFactorDependencies } from './flows/first-factor.js';
 import type { SecondFactorDependencies } from './flows/second-factor.js';
 import type { ForgotIdentifier } from './flows/forgot-identifier.js';
+import type { Recovery } from './flows/recovery.js';
 import type { AbuseGuard } from './policy/abuse-guard.js';
 import type { Captcha } from './policy/captcha.js';
 import { createFlowStore } from './flows/flow-store.js';
@@ -18,7 +19,11 @@ import { rememberLanguage } from './http/page-context.js';
 import { interactionRoutes } from './http/interaction-routes.js';
 import { demoRelyingParty } from './http/demo-relying-party.js';
 import { outageTo503 } from './http/outage-to-503.js';
+import { recoveryRoutes } from './http/recovery-routes.js';
 import { portalSessions } from './http/portal-session.js';
+import { profileRoutes } from './http/profile-routes.js';
+import { adminApi } from './http/admin-api.js';
+import { adminConsole } from './http/admin-console.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;
@@ -30,9 +35,13 @@ export interface AppDependencies {
   abuse: AbuseGuard;
   captcha: Captcha;
   forgotIdentifier: ForgotIdentifier;
+  /** Account recovery: security questions and e-mailed temporary secrets (`/recovery/:uid`). */
+  recovery: Recovery;
   clock: Clock;
   logger: Logger;
   box: SecretBox;
+  /** Profile changes (e-mail confirmation links, change notices). */
+  mailer: Mailer;
 }
 
 /** The middleware order, as one list; oidc-provider's own routes come after all of it. */
@@ -50,9 +59,17 @@ export function assembleApp(deps: AppDependencies): Provider {
   provider.use(errorRenderer(logger, config.defaultLocale));
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());
+  const recovery = recoveryRoutes({ ...deps, flows: createFlowStore(store) });
+  provider.use(recovery.routes());
+  provider.use(recovery.allowedMethods());
   provider.use(demo.routes());
   // Guichet's own pages for signed-in people (profile, subscription administration) share these sessions.
   const portal = portalSessions({ provider, store, repos, config, clock: deps.clock });
   provider.use(portal.router.routes());
+  provider.use(profileRoutes({ ...deps, portal }).routes());
+  // Subscription administration: the API for programs (bearer tokens), the page for people (portal sessions).
+  const { hasher, lockout } = deps.firstFactor;
+  provider.use(adminApi({ provider, repos, config, clock: deps.clock, logger, hasher, mailer: deps.mailer, lockout }).middleware);
+  provider.use(adminConsole({ portal, repos, store, config, clock: deps.clock, box: deps.box, hasher, mailer: deps.mailer }).routes());
   return provider;
 }

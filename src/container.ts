@@ -22,6 +22,7 @@ import { createAbuseGuard } from './policy/abuse-guard.js';
 import { createCaptcha } from './policy/captcha.js';
 import { svgCaptchaSource } from './policy/svg-captcha-source.js';
 import { createForgotIdentifier } from './flows/forgot-identifier.js';
+import { createRecovery } from './flows/recovery.js';
 import { createLockoutAlerts } from './flows/lockout-alerts.js';
 import { createTotpAuthenticator } from './authenticators/oath/totp-authenticator.js';
 import { createHotpAuthenticator } from './authenticators/oath/hotp-authenticator.js';
@@ -143,7 +144,8 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const abuse = createAbuseGuard({ store: core.store, limiters: createRateLimiterFactory(redis), policy: config.abuse });
   const captcha = createCaptcha({ store: core.store, source: options.captchaSource ?? svgCaptchaSource, ttlSeconds: config.abuse.captchaTtlSeconds });
   const forgotIdentifier = createForgotIdentifier({ accounts: core.repos.accounts, subscriptions: core.repos.subscriptions, audit: core.repos.audit, mailer: core.mailer, logger: core.logger });
-  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, clock: core.clock, logger: core.logger, box: core.box });
+  const recovery = createRecovery({ config, accounts: core.repos.accounts, credentials: core.repos.credentials, securityAnswers: core.repos.securityAnswers, temporarySecrets: core.repos.temporarySecrets, audit: core.repos.audit, hasher: core.hasher, mailer: core.mailer, store: core.store, clock: core.clock, logger: core.logger, lockout: core.lockout, unknownLockout: firstFactor.unknownLockout });
+  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, recovery, clock: core.clock, logger: core.logger, box: core.box, mailer: core.mailer });
   const reminders = createExpiryReminders({ credentials: core.repos.credentials, accounts: core.repos.accounts, store: core.store, mailer: core.mailer, audit: core.repos.audit, clock: core.clock, logger: core.logger, config });
   return {
     ...core,

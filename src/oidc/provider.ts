@@ -8,6 +8,9 @@ import { accountClaims, CLAIMS_BY_SCOPE } from './account-claims.js';
 import type { ProviderKeys } from './keys.js';
 import type { PageRenderers } from './pages.js';
 
+/** The scopes any client may ask for; others (`admin`) only when its registration lists them. */
+const USER_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'guichet'];
+
 export interface ProviderDependencies {
   config: Readonly<Config>;
   repos: Repositories;
@@ -41,7 +44,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
       long: { httpOnly: true, sameSite: https ? 'none' : 'lax', secure: https, signed: true },
       short: { httpOnly: true, sameSite: 'lax', secure: https, signed: true },
     },
-    scopes: ['openid', 'profile', 'email', 'offline_access', 'guichet'],
+    // `admin` (the administration API, src/http/admin-api.ts) only for clients whose registered
+    // `scope` lists it: clients registered without one get USER_SCOPES (clientDefaults below).
+    scopes: [...USER_SCOPES, 'admin'],
     claims: { ...CLAIMS_BY_SCOPE, openid: ['sub', 'acr', 'amr', 'auth_time'] } as unknown as Configuration['claims'],
     acrValues: [config.acr.simple, config.acr.sca, config.acr.scaPhr],
     responseTypes: ['code'],
@@ -52,6 +57,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       response_types: ['code'],
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
+      scope: USER_SCOPES.join(' '),
     },
     features: {
       devInteractions: { enabled: false },

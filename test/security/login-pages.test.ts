@@ -24,7 +24,7 @@ async function atPasswordStep(browser: Browser, identifier: string): Promise<Pag
 }
 
 const normalise = (body: string) =>
-  body.replace(/\/interaction\/[\w-]+/g, '/interaction/UID').replace(/value="[\w-]{20,}"/g, 'value="TOKEN"').replace(/(Identifiant|Identifier) : [^<]+/g, '$1 : X').replace(/value="(alice|nobody-[\w]+)"/g, 'value="X"');
+  body.replace(/\/interaction\/[\w-]+/g, '/interaction/UID').replace(/\/recovery\/[\w-]+/g, '/recovery/UID').replace(/value="[\w-]{20,}"/g, 'value="TOKEN"').replace(/(Identifiant|Identifier) : [^<]+/g, '$1 : X').replace(/value="(alice|nobody-[\w]+)"/g, 'value="X"');
 
 describe('the login pages', () => {
   test('the identify step is the documented form contract, in French by default', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createAccountAdmin } from '../../admin/account-admin.js';
+import { issueTemporaryCode, type TemporaryCodeDelivery } from '../../admin/temporary-codes.js';
 import { LOCALES, type Account, type Locale } from '../../domain/account.js';
 import type { Container } from '../../container.js';
 import type { CredentialKind, SecretCredential } from '../../domain/credential.js';
@@ -298,12 +299,44 @@ export const accountUnsuspendCommand: Command = {
   },
 };
 
+const DELIVERIES: readonly TemporaryCodeDelivery[] = ['show', 'mail'];
+
+export const accountTempCodeCommand: Command = {
+  name: 'account temp-code',
+  synopsis: `${REF} [--kind pin|password] [--deliver show|mail]`,
+  summary:
+    'Issue a temporary confidential code (or password) for a user: random, single use, expiring; at the next login it only lets the user choose their own. Printed once (--deliver show) or e-mailed to the user (--deliver mail); the default kind is the one the account has, PIN first.',
+  parse(args) {
+    const { values, positionals } = parseCommandArgs(this.name, args, { kind: { type: 'string' }, deliver: { type: 'string' } }, { names: [REF] });
+    const { kind, deliver } = values;
+    if (kind !== undefined && !(SECRET_KINDS as readonly string[]).includes(kind)) throw new UsageError(`${this.name}: --kind must be one of ${SECRET_KINDS.join(', ')}`, this.name);
+    if (deliver !== undefined && !(DELIVERIES as readonly string[]).includes(deliver)) throw new UsageError(`${this.name}: --deliver must be one of ${DELIVERIES.join(', ')}`, this.name);
+    const ref = positionals[0]!;
+    return async (session) => {
+      const container = await session.container();
+      const account = await findAccount(container, ref);
+      const issued = await issueTemporaryCode(
+        { ...container, temporarySecrets: container.repos.temporarySecrets, audit: container.repos.audit },
+        { actor: { kind: 'operator', id: 'cli' }, targetAccount: account, kind: kind as CredentialKind | undefined, delivery: deliver as TemporaryCodeDelivery | undefined, environment: 'cli' },
+      );
+      const noun = issued.kind === 'pin' ? 'confidential code' : 'password';
+      const expiresAt = issued.expiresAt.toISOString();
+      const text =
+        issued.code !== null
+          ? `temporary ${noun} for ${ref}: ${issued.code}\nexpires ${expiresAt}; it works once, and only lets the user choose their own ${noun}. It is not shown again.`
+          : `temporary ${noun} for ${ref} sent to the account's e-mail address; expires ${expiresAt}`;
+      return { text, json: { code: issued.code, kind: issued.kind, delivery: issued.delivery, expiresAt } };
+    };
+  },
+};
+
 export const accountCommands: Command[] = [
   accountAddCommand,
   accountShowCommand,
   accountSetPasswordCommand,
   accountSetPinCommand,
   accountUnblockCommand,
+  accountTempCodeCommand,
   accountSuspendCommand,
   accountUnsuspendCommand,
 ];
