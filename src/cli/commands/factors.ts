@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { createOathEnrolment, hotpTokenImport, type HotpTokenImport } from '../../authenticators/oath/enrolment.js';
 import { decodeBase32, generateTotp, OATH_ALGORITHMS, timeStepAt } from '../../authenticators/oath/oath-codes.js';
+import { createX509Enrolment, revokeX509Credential, type EnrolmentFailure } from '../../authenticators/x509/enrolment.js';
+import { loadTrustStore } from '../../authenticators/x509/trust-store.js';
 import type { Account } from '../../domain/account.js';
 import type { Container } from '../../container.js';
 import { GuichetError, isGuichetError } from '../../errors/codes.js';
@@ -165,7 +168,7 @@ export const factorEnrolTotpCommand: Command = {
 export const factorRevokeCommand: Command = {
   name: 'factor revoke',
   synopsis: `${REF} <credential-id>`,
-  summary: 'Revoke a TOTP or HOTP credential of the account (a lost phone or token): its row and sealed seed are deleted.',
+  summary: 'Revoke a TOTP, HOTP or X.509 credential of the account (a lost phone, token or certificate): its row and sealed data are deleted.',
   parse(args) {
     const [ref, credentialId] = parseCommandArgs(this.name, args, {}, { names: [REF, '<credential-id>'] }).positionals as [string, string];
     return async (session) => {
@@ -173,11 +176,76 @@ export const factorRevokeCommand: Command = {
       const account = await findAccount(container, ref);
       const credential = await container.repos.factors.findById(credentialId);
       const view = credential ? describeFactor(credential, container.clock.now()) : null;
-      if (!view || !(await oathOf(container).revokeOathCredential(account.id, credentialId))) {
-        throw new GuichetError('not_found', `account ${ref} has no TOTP or HOTP credential ${credentialId}`);
+      const revoked = view?.kind === 'x509' ? await revokeX509Credential(container.repos.factors, account.id, credentialId) : view !== null && (await oathOf(container).revokeOathCredential(account.id, credentialId));
+      if (!view || !revoked) {
+        throw new GuichetError('not_found', `account ${ref} has no TOTP or HOTP credential ${credentialId} and no X.509 certificate of that id`);
       }
       await container.repos.audit.record({ action: 'admin.factor.revoke', result: 'success', actor: 'cli', accountId: account.id, details: { kind: view.kind, credentialId, ...(view.serial ? { serial: view.serial } : {}) } });
-      return { text: `${view.kind.toUpperCase()} credential ${credentialId}${view.serial ? ` (serial ${view.serial})` : ''} of ${ref} revoked`, json: { changed: true, revoked: view } };
+      return { text: `${view.kind === 'x509' ? 'X.509' : view.kind.toUpperCase()} credential ${credentialId}${view.serial ? ` (serial ${view.serial})` : ''} of ${ref} revoked`, json: { changed: true, revoked: view } };
+    };
+  },
+};
+
+/** Why a certificate was not bound, in the operator's words. */
+const ENROL_CERT_REFUSAL: Readonly<Record<EnrolmentFailure, string>> = {
+  malformed: 'the file is not one X.509 certificate (PEM or DER)',
+  untrusted_issuer: 'the certificate is not issued by a configured CA (GUICHET_X509_CA_FILES, GUICHET_X509_INTERMEDIATE_FILES)',
+  expired: 'the certificate (or a CA of its chain) has expired',
+  not_yet_valid: 'the certificate (or a CA of its chain) is not valid yet',
+  wrong_usage: 'the certificate is not for client authentication (keyUsage digitalSignature and extendedKeyUsage clientAuth are required; a CA certificate is refused)',
+  revoked: "the certificate is revoked in its CA's CRL",
+  crl_stale: "the CA's CRL is missing or out of date (GUICHET_X509_CRL_FILES): revocation cannot be checked",
+  already_enrolled: 'this certificate is already enrolled (a certificate opens one account)',
+  sca_required: 'an SCA is required',
+};
+
+export const factorEnrolCertCommand: Command = {
+  name: 'factor enrol-cert',
+  synopsis: `${REF} --cert FILE [--label L]`,
+  summary:
+    "Bind an X.509 client certificate (PEM or DER file) to the account, after validating it as at login against the configured CAs and CRLs (GUICHET_X509_CA_FILES, GUICHET_X509_CRL_FILES); prints its SHA-256 thumbprint, subject, issuer and expiry. A certificate opens one account; the label defaults to the subject's CN.",
+  parse(args) {
+    const { values, positionals } = parseCommandArgs(this.name, args, { cert: { type: 'string' }, label: { type: 'string' } }, { names: [REF] });
+    const ref = positionals[0]!;
+    const file = values.cert?.trim();
+    if (!file) throw new UsageError(`${this.name}: --cert is required (the certificate file, PEM or DER)`, this.name);
+    const label = values.label?.trim();
+    if (label !== undefined && (label.length === 0 || label.length > 100)) throw new UsageError(`${this.name}: --label must be 1 to 100 characters`, this.name);
+
+    return async (session) => {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(file);
+      } catch (e) {
+        throw new GuichetError('bad_request', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      const container = await session.container();
+      const account = await findAccount(container, ref);
+      const settings = container.config.x509;
+      if (settings.caFiles.length === 0) throw new GuichetError('invalid_config', 'no CA certificate is configured: set GUICHET_X509_CA_FILES (and GUICHET_X509_CRL_FILES)');
+      const trust = await loadTrustStore(settings);
+      const enrolment = createX509Enrolment({ factors: container.repos.factors, clock: container.clock, trust: { current: () => trust }, settings });
+      const outcome = await enrolment.enrolCertificate(account.id, bytes, { label: label ?? null });
+      if (outcome.kind === 'refused') {
+        await container.repos.audit.record({ action: 'admin.factor.enrol', result: 'failure', actor: 'cli', accountId: account.id, reason: outcome.reason, details: { kind: 'x509', ...(outcome.thumbprint ? { thumbprint: outcome.thumbprint } : {}) } });
+        throw new GuichetError(outcome.reason === 'already_enrolled' ? 'conflict' : 'bad_request', `${ENROL_CERT_REFUSAL[outcome.reason]}: nothing was stored (${outcome.reason})`);
+      }
+      const { credential } = outcome;
+      await container.repos.audit.record({ action: 'admin.factor.enrol', result: 'success', actor: 'cli', accountId: account.id, details: { kind: 'x509', credentialId: credential.id, thumbprint: credential.thumbprint } });
+      const certificate = { thumbprint: credential.thumbprint, subject: credential.subject, issuer: credential.issuer, serial: credential.serial, notAfter: credential.notAfter };
+      const text = [
+        `X.509 certificate enrolled for ${ref} (${credential.id})`,
+        formatFields([
+          ['label', credential.label ?? ''],
+          ['thumbprint (SHA-256)', credential.thumbprint],
+          ['subject', credential.subject],
+          ['issuer', credential.issuer],
+          ['serial', credential.serial],
+          ['expires', credential.notAfter],
+        ]),
+      ].join('\n');
+      const view = (await factorsOf(container, account)).find((f) => f.id === credential.id)!;
+      return { text, json: { changed: true, credential: view, certificate } };
     };
   },
 };
@@ -208,4 +276,4 @@ export const totpCodeCommand: Command = {
   },
 };
 
-export const factorCommands: Command[] = [factorListCommand, factorImportHotpCommand, factorEnrolTotpCommand, factorRevokeCommand, totpCodeCommand];
+export const factorCommands: Command[] = [factorListCommand, factorImportHotpCommand, factorEnrolTotpCommand, factorEnrolCertCommand, factorRevokeCommand, totpCodeCommand];
