@@ -323,6 +323,8 @@ async function main(): Promise<void> {
       REDIS_URL: redis.url,
       GUICHET_SECRET_KEY: secretKey,
       GUICHET_SEED_DEMO: 'false',
+      // The password-login scenarios measure a simple login: no PSD2 first-access SCA.
+      GUICHET_SCA_PROFILE: 'basic',
       GUICHET_DATA_DIR: logDir,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       GUICHET_RATE_LIMIT_IP: '1000000',

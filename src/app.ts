@@ -11,6 +11,9 @@ import type { Recovery } from './flows/recovery.js';
 import type { AbuseGuard } from './policy/abuse-guard.js';
 import type { Captcha } from './policy/captcha.js';
 import { createFlowStore } from './flows/flow-store.js';
+import type { ScaState } from './policy/sca-state.js';
+import type { CardKeyOperations } from './authenticators/emv-cap/card-key-operations.js';
+import type { CertificateDependencies } from './http/interaction/certificate-routes.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/health-routes.js';
 import { staticFiles } from './http/static-files.js';
@@ -24,6 +27,7 @@ import { portalSessions } from './http/portal-session.js';
 import { profileRoutes } from './http/profile-routes.js';
 import { adminApi } from './http/admin-api.js';
 import { adminConsole } from './http/admin-console.js';
+import type { Passkeys } from './authenticators/webauthn/passkeys.js';
 
 export interface AppDependencies {
   config: Readonly<Config>;
@@ -42,6 +46,14 @@ export interface AppDependencies {
   box: SecretBox;
   /** Profile changes (e-mail confirmation links, change notices). */
   mailer: Mailer;
+  /** The SCA memory: last SCA per account, known devices, idle timers. */
+  scaState: ScaState;
+  /** Card key operations, for the administrators' card enrolment (the admin API returns the KCV). */
+  cardKeys: CardKeyOperations;
+  /** X.509 client certificates, when `x509.enabled`: certificate login, its enrolment, the admin API. */
+  x509?: CertificateDependencies | undefined;
+  /** Passkeys, when `webauthn.enabled`: login, step-up, and their registration from the profile. */
+  passkeys?: Passkeys | null | undefined;
 }
 
 /** The middleware order, as one list; oidc-provider's own routes come after all of it. */
@@ -49,7 +61,7 @@ export function assembleApp(deps: AppDependencies): Provider {
   const { config, provider, repos, store, logger } = deps;
   const https = new URL(config.issuer).protocol === 'https:';
   const interactions = interactionRoutes({ ...deps, flows: createFlowStore(store) });
-  const demo = demoRelyingParty({ issuer: config.issuer, store, fallback: config.defaultLocale, secure: https, scaAcr: config.acr.sca });
+  const demo = demoRelyingParty({ issuer: config.issuer, store, fallback: config.defaultLocale, secure: https, scaAcr: config.acr.sca, acr: config.acr, clock: deps.clock });
 
   provider.use(securityHeaders({ https }));
   provider.use(healthRoutes(repos, store));
@@ -69,7 +81,7 @@ export function assembleApp(deps: AppDependencies): Provider {
   provider.use(profileRoutes({ ...deps, portal }).routes());
   // Subscription administration: the API for programs (bearer tokens), the page for people (portal sessions).
   const { hasher, lockout } = deps.firstFactor;
-  provider.use(adminApi({ provider, repos, config, clock: deps.clock, logger, hasher, mailer: deps.mailer, lockout }).middleware);
+  provider.use(adminApi({ provider, repos, config, clock: deps.clock, logger, hasher, mailer: deps.mailer, lockout, cardKeys: deps.cardKeys, x509: deps.x509 }).middleware);
   provider.use(adminConsole({ portal, repos, store, config, clock: deps.clock, box: deps.box, hasher, mailer: deps.mailer }).routes());
   return provider;
 }

@@ -35,10 +35,18 @@ import { loadProviderKeys } from './oidc/keys.js';
 import { createProvider } from './oidc/provider.js';
 import { createPageRenderers } from './oidc/pages.js';
 import { assembleApp } from './app.js';
+import { passkeysFromConfig } from './authenticators/webauthn/passkeys.js';
 import { createAccountAdmin } from './admin/account-admin.js';
 import { demoFixture } from './admin/demo-fixture.js';
 import { createExpiryReminders, type ExpiryReminders } from './flows/expiry-reminders.js';
+import { createScaState } from './policy/sca-state.js';
 import { PORTAL_CLIENT_ID, portalClientMetadata } from './http/portal-session.js';
+import { createTrustSource, loadTrustStore } from './authenticators/x509/trust-store.js';
+import { createX509Authenticator } from './authenticators/x509/x509-authenticator.js';
+import { createX509Enrolment } from './authenticators/x509/enrolment.js';
+import { createClientCertificateSource } from './authenticators/x509/client-certificate-source.js';
+import type { FindAccountsBy } from './authenticators/x509/x509-credential.js';
+import type { CertificateDependencies } from './http/interaction/certificate-routes.js';
 
 export interface Container {
   config: Readonly<Config>;
@@ -110,6 +118,8 @@ export interface ServerContainer extends Container {
   provider: Provider;
   /** Expiry reminder e-mails; main.ts starts the job, close() stops it. */
   reminders: ExpiryReminders;
+  /** X.509 client certificates when `x509.enabled` (main.ts reloads the CRLs on SIGHUP). */
+  x509?: CertificateDependencies | undefined;
 }
 
 /** Everything: storage, keys, the provider and its pages. The only place concrete parts are built. */
@@ -119,7 +129,8 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   // Guichet's own pages log in as a first-party client of their own; its redirect follows the issuer.
   await core.repos.clients.save({ clientId: PORTAL_CLIENT_ID, metadata: portalClientMetadata(config.issuer), firstParty: true });
   const keys = await loadProviderKeys(core.repos.keys, core.box);
-  const provider = createProvider({ config, repos: core.repos, store: core.store, keys, pages: createPageRenderers(config.defaultLocale) });
+  const scaState = createScaState({ store: core.store, clock: core.clock });
+  const provider = createProvider({ config, repos: core.repos, store: core.store, keys, pages: createPageRenderers(config.defaultLocale), scaState, clock: core.clock });
   const secretDeps = { credentials: core.repos.credentials, hasher: core.hasher };
   const noDurableState = { recordFailures: async () => {}, block: async () => {}, unblock: async () => {} };
   const firstFactor = {
@@ -144,16 +155,38 @@ export async function createContainer(config: Readonly<Config>, options: Contain
   const abuse = createAbuseGuard({ store: core.store, limiters: createRateLimiterFactory(redis), policy: config.abuse });
   const captcha = createCaptcha({ store: core.store, source: options.captchaSource ?? svgCaptchaSource, ttlSeconds: config.abuse.captchaTtlSeconds });
   const forgotIdentifier = createForgotIdentifier({ accounts: core.repos.accounts, subscriptions: core.repos.subscriptions, audit: core.repos.audit, mailer: core.mailer, logger: core.logger });
+  const x509 = config.x509.enabled ? await createCertificateLogin(config, core) : undefined;
   const recovery = createRecovery({ config, accounts: core.repos.accounts, credentials: core.repos.credentials, securityAnswers: core.repos.securityAnswers, temporarySecrets: core.repos.temporarySecrets, audit: core.repos.audit, hasher: core.hasher, mailer: core.mailer, store: core.store, clock: core.clock, logger: core.logger, lockout: core.lockout, unknownLockout: firstFactor.unknownLockout });
-  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, recovery, clock: core.clock, logger: core.logger, box: core.box, mailer: core.mailer });
+  const passkeys = passkeysFromConfig(config, { factors: core.repos.factors, store: core.store, clock: core.clock });
+  assembleApp({ config, provider, repos: core.repos, store: core.store, firstFactor, secondFactor, abuse, captcha, forgotIdentifier, recovery, clock: core.clock, logger: core.logger, box: core.box, mailer: core.mailer, scaState, cardKeys, x509, passkeys });
   const reminders = createExpiryReminders({ credentials: core.repos.credentials, accounts: core.repos.accounts, store: core.store, mailer: core.mailer, audit: core.repos.audit, clock: core.clock, logger: core.logger, config });
   return {
     ...core,
     provider,
     reminders,
+    x509,
     async close() {
       await reminders.stop();
       await core.close();
     },
+  };
+}
+
+/**
+ * X.509 client certificates (only when `x509.enabled`): the trust store read once from the files the
+ * settings name (a bad file stops the start), the factor, its enrolment and where a request's
+ * certificate comes from. main.ts opens the TLS listener when `x509.tls.port` is set.
+ */
+async function createCertificateLogin(config: Readonly<Config>, core: Container): Promise<CertificateDependencies> {
+  const { repos, clock } = core;
+  const trust = await createTrustSource(() => loadTrustStore(config.x509));
+  const findAccountsBy: FindAccountsBy = async (attribute, value) =>
+    attribute === 'email' ? repos.accounts.findByEmail(value) : [await repos.accounts.findByIdentifier({ scheme: 'username', username: value })].filter((a) => a !== null);
+  return {
+    settings: config.x509,
+    trust,
+    authenticator: createX509Authenticator({ factors: repos.factors, clock, trust, settings: config.x509, findAccountsBy }),
+    enrolment: createX509Enrolment({ factors: repos.factors, clock, trust, settings: config.x509 }),
+    certificates: createClientCertificateSource({ settings: config.x509, audit: repos.audit }),
   };
 }

@@ -53,6 +53,10 @@ export interface IdentifyView extends FormBase {
   invalidField?: string | undefined;
   forgetHref: string;
   forgotHref: string;
+  /** "Sign in with my certificate": the certificate page (on the TLS listener's port), when offered. */
+  certificateHref?: string | undefined;
+  /** The passkey entry and its scripts (views/passkey.ts `passkeyEntry`), when passkeys are on. */
+  passkey?: SafeHtml | undefined;
 }
 
 /** Step `identify`: inputs `identifier` (username scheme) or `subscription` + `user_number`, optional `remember`. */
@@ -84,9 +88,11 @@ export function identifyPage(page: PageContext, form: IdentifyView): string {
 <p>${t('identify.intro', { client: form.clientName })}</p>
 ${alert(form.error)}
 ${forms}
+${form.passkey ?? ''}
 <ul class="links">
   ${remembered ? html`<li><a href="${form.forgetHref}">${t('identify.not_you')}</a></li>` : ''}
   <li><a href="${form.forgotHref}">${t('identify.forgot')}</a></li>
+  ${form.certificateHref ? html`<li><a href="${form.certificateHref}" data-action="certificate">${t('certificate.link')}</a></li>` : ''}
   <li><a href="${form.abortHref}">${t('cancel')}</a></li>
 </ul>`,
   );
@@ -148,25 +154,122 @@ ${form.keypad ? html`<h2 class="or">${t('keypad.or_type')}</h2>` : ''}
   );
 }
 
-/** Step `otp`: input `code` (an OATH code, or a card reader's code in identify mode). */
-export function codePage(page: PageContext, form: FormBase & { reason?: string | undefined; identifier: string }): string {
+/** What the code authorises, from the server's authorization details (PSD2 RTS art. 5(1)(a)); names already translated. */
+export type TransactionView =
+  | { kind: 'payment'; amount: string; currency: string; payeeName: string; iban: string; remittance?: string | undefined }
+  | { kind: 'batch'; total: string; currency: string; count: number; payees: readonly { name: string; iban: string; amount: string }[] }
+  | { kind: 'operation'; name: string; description?: string | undefined };
+
+/** What the card reader is asked for (EMV-CAP.md §5.3, §5.5); `batch`: the second Sign field is the payee list's reference. */
+export interface CapView {
+  mode: 'identify' | 'respond' | 'sign';
+  challenge?: string | undefined;
+  fields?: readonly string[] | undefined;
+  batch?: boolean | undefined;
+}
+
+export interface CodeView extends FormBase {
+  reason?: string | undefined;
+  identifier: string;
+  transactions?: readonly TransactionView[] | undefined;
+  cap?: CapView | undefined;
+  /** False when one-time codes may not authorise this (a payment under the psd2 profile): the page asks for the card reader only. */
+  otpOffered?: boolean | undefined;
+  /** "Use my certificate instead": the certificate page as the second factor, when offered. */
+  certificateHref?: string | undefined;
+  /** "Use a passkey instead" and its scripts (views/passkey.ts `passkeyEntry`), when offered. */
+  passkey?: SafeHtml | undefined;
+}
+
+const money = (page: PageContext, amount: string, currency: string) =>
+  new Intl.NumberFormat(page.locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'currency', currency }).format(amount as unknown as number);
+const groupIban = (iban: string) => iban.replace(/(.{4})(?=.)/g, '$1 ');
+const groupDigits = (digits: string) => digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+
+export function transactionBlock(page: PageContext, transactions: readonly TransactionView[]) {
+  const { t } = page;
+  const one = (v: TransactionView) => {
+    switch (v.kind) {
+      case 'payment':
+        return html`<dl data-detail="payment">
+    <dt>${t('transaction.amount')}</dt><dd data-amount="${v.amount}" data-currency="${v.currency}">${money(page, v.amount, v.currency)}</dd>
+    <dt>${t('transaction.payee')}</dt><dd data-payee-name>${v.payeeName}</dd>
+    <dt>${t('transaction.iban')}</dt><dd data-payee-iban="${v.iban}">${groupIban(v.iban)}</dd>
+    ${v.remittance ? html`<dt>${t('transaction.remittance')}</dt><dd>${v.remittance}</dd>` : ''}
+  </dl>`;
+      case 'batch':
+        return html`<dl data-detail="batch">
+    <dt>${t('transaction.batch.total')}</dt><dd data-amount="${v.total}" data-currency="${v.currency}">${money(page, v.total, v.currency)}</dd>
+    <dt>${t('transaction.batch.count')}</dt><dd data-count="${String(v.count)}">${String(v.count)}</dd>
+    <dt>${t('transaction.batch.payees')}</dt><dd><ul>${v.payees.map((p) => html`<li data-payee-iban="${p.iban}"><span data-payee-name>${p.name}</span> — ${groupIban(p.iban)} — ${money(page, p.amount, v.currency)}</li>`)}</ul></dd>
+  </dl>`;
+      case 'operation':
+        return html`<dl data-detail="operation">
+    <dt>${t('transaction.operation')}</dt><dd>${v.name}</dd>
+    ${v.description ? html`<dt>${t('transaction.operation.description')}</dt><dd>${v.description}</dd>` : ''}
+  </dl>`;
+    }
+  };
+  return html`<section class="transaction" aria-labelledby="transaction-heading">
+  <h2 id="transaction-heading">${t('transaction.heading')}</h2>
+  ${transactions.map(one)}
+  <p class="hint">${t('transaction.check')}</p>
+</section>`;
+}
+
+/** The reader's instructions for Respond (the challenge) and Sign (the fields, in order); none for Identify. */
+function capInstructions(page: PageContext, cap: CapView | undefined) {
+  const { t } = page;
+  if (cap?.mode === 'respond' && cap.challenge) {
+    return html`<div class="cap" id="cap-instructions">
+  <p>${t('cap.respond.intro')}</p>
+  <dl><dt>${t('cap.respond.challenge')}</dt><dd class="cap-value">${groupDigits(cap.challenge)}</dd></dl>
+</div>`;
+  }
+  if (cap?.mode === 'sign' && cap.fields) {
+    const labels = [t('cap.sign.amount'), t(cap.batch ? 'cap.sign.batch' : 'cap.sign.payee')];
+    return html`<div class="cap" id="cap-instructions">
+  <p>${t('cap.sign.intro')}</p>
+  <dl>${cap.fields.map((f, i) => html`<dt>${labels[i] ?? ''}</dt><dd class="cap-value">${f}</dd>`)}</dl>
+</div>`;
+  }
+  return '';
+}
+
+/**
+ * Step `otp`: input `code` (an OATH code, or a card reader's code). The form carries what the card
+ * reader is asked for: `data-cap-mode` (`identify`, `respond`, `sign`), `data-cap-challenge` (Respond)
+ * and `data-cap-fields` (Sign, space-separated, in the order typed). When the request authorises
+ * something, a `section.transaction` shows it (`data-detail`, `data-amount`, `data-currency`,
+ * `data-payee-name`, `data-payee-iban`).
+ */
+export function codePage(page: PageContext, form: CodeView): string {
   const { t } = page;
   const invalid = Boolean(form.error);
+  const cap = form.cap;
+  const instructions = capInstructions(page, cap);
+  const hint = cap && cap.mode !== 'identify' ? t(form.otpOffered === false ? 'cap.code.reader_only' : 'cap.code.reader_or_app') : `${t('otp.intro')} ${t('otp.hint')}`;
+  const capAttributes = cap
+    ? html` data-cap-mode="${cap.mode}"${cap.challenge ? html` data-cap-challenge="${cap.challenge}"` : ''}${cap.fields ? html` data-cap-fields="${cap.fields.join(' ')}"` : ''}`
+    : '';
   return layout(
     page,
     t('otp.title'),
     html`<h1>${t('otp.title')}</h1>
 ${form.reason ? html`<p class="reason">${form.reason}</p>` : ''}
 <p>${t('password.intro', { identifier: form.identifier })}</p>
+${form.transactions?.length ? transactionBlock(page, form.transactions) : ''}
 ${alert(form.error)}
-<form method="post" action="${form.action}" data-step="otp" novalidate>
+<form method="post" action="${form.action}" data-step="otp"${capAttributes} novalidate>
   <input type="hidden" name="csrf" value="${form.csrf}">
+  ${instructions}
   <label for="code">${t('otp.code')}</label>
-  <p class="hint" id="code-hint">${t('otp.intro')} ${t('otp.hint')}</p>
-  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required aria-required="true" aria-describedby="code-hint${invalid ? ' form-error' : ''}"${invalid ? html` aria-invalid="true"` : ''} autofocus>
+  <p class="hint" id="code-hint">${hint}</p>
+  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required aria-required="true" aria-describedby="${instructions ? 'cap-instructions ' : ''}code-hint${invalid ? ' form-error' : ''}"${invalid ? html` aria-invalid="true"` : ''} autofocus>
   <button type="submit">${t('otp.submit')}</button>
 </form>
-<ul class="links"><li><a href="${form.abortHref}">${t('cancel')}</a></li></ul>`,
+${form.passkey ?? ''}
+<ul class="links">${form.certificateHref ? html`<li><a href="${form.certificateHref}" data-action="certificate">${t('certificate.link.instead')}</a></li>` : ''}<li><a href="${form.abortHref}">${t('cancel')}</a></li></ul>`,
   );
 }
 

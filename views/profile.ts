@@ -67,9 +67,13 @@ export interface ProfileView {
   defaultLanding: string | null;
   secretKinds: readonly ('password' | 'pin')[];
   totpEnrolled: boolean;
+  /** How many passkeys the account has; undefined when passkeys are off. */
+  passkeys?: number | undefined;
   signIns: readonly SignInRow[];
   csrf: string;
   notice?: string | undefined;
+  /** Sign-in certificates registered, when X.509 certificates are enabled (the link to register one). */
+  certificates?: number | undefined;
 }
 
 /** `data-step="profile"`: what the account holds, the change pages, the recent sign-ins. */
@@ -101,12 +105,15 @@ ${status(view.notice)}
 <ul class="links"><li><a href="/account/details">${t('profile.link.details')}</a></li></ul>
 <h2>${t('profile.section.security')}</h2>
 <p>${view.totpEnrolled ? t('profile.totp.enrolled') : t('profile.totp.none')}</p>
+${view.passkeys !== undefined ? html`<p>${t('profile.passkeys.count', { n: String(view.passkeys) })}</p>` : ''}
 <p class="hint">${t('profile.fresh_login_note')}</p>
 <ul class="links">
   <li><a href="/account/email">${t('profile.link.email')}</a></li>
   ${view.secretKinds.length > 0 ? html`<li><a href="/account/secret">${t(secretLink)}</a></li>` : ''}
   <li><a href="/account/questions">${t('profile.link.questions')}</a></li>
   <li><a href="/account/totp">${t(view.totpEnrolled ? 'profile.link.totp.replace' : 'profile.link.totp')}</a></li>
+  ${view.passkeys !== undefined ? html`<li><a href="/account/passkeys">${t('profile.link.passkeys')}</a></li>` : ''}
+  ${view.certificates !== undefined ? html`<li><a href="/account/certificate">${t('certificate.profile.link')}</a></li>` : ''}
 </ul>
 <h2>${t('profile.section.signins')}</h2>
 ${

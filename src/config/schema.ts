@@ -184,6 +184,31 @@ export const configSchema = z.object({
       issuerKeys: z.preprocess(parseJsonSetting, z.record(z.string(), z.string().regex(/^[0-9a-fA-F]{32}$/))).default({}),
     })
     .prefault({}),
+  /**
+   * Passkeys and security keys (W3C WebAuthn L2): usernameless login, second factor and step-up,
+   * registration from the profile after SCA (PSD2 RTS art. 24(2)). User verification is always
+   * required. Off by default: the login pages then load no script at all.
+   */
+  webauthn: z
+    .object({
+      enabled: bool.default(false),
+      /** WebAuthn L2 §5.1.3: the domain passkeys are bound to; default the issuer's host. Changing it orphans every passkey. */
+      rpId: z.string().min(1).max(253).optional(),
+      /** Shown by the browser when a passkey is created (§5.4.1). */
+      rpName: z.string().min(1).max(64).default('Guichet'),
+      /** Exact origins the ceremonies may come from (§7.1 step 9, §7.2 step 13); default the issuer's origin. */
+      origins: commaList(z.string().min(1)).optional(),
+      /**
+       * Backup-eligible ("synced") passkeys can be copied by their provider to other devices (PSD2 RTS
+       * art. 7(2), STANDARDS.md G-14, N4-02). When false such a passkey is still accepted, but only as
+       * the user-verification (knowledge) element: alone it makes a simple login, never SCA.
+       * Default per `sca.profile`: true for `basic`, false for `psd2` and `strict`.
+       */
+      acceptBackupEligible: bool.optional(),
+      /** How long a ceremony and its single-use challenge stay valid (§5.4.1, §15.1: 300–600 s with UV). */
+      timeoutSeconds: int(30, 600).default(300),
+    })
+    .prefault({}),
   lockout: z
     .object({
       /** Consecutive failures that block a credential (PSD2 RTS art. 4(3)(b): at most 5). */

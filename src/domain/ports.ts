@@ -14,6 +14,8 @@ export interface AccountRepository {
   create(input: NewAccount): Promise<Account>;
   findById(id: string): Promise<Account | null>;
   findByIdentifier(identifier: Identifier): Promise<Account | null>;
+  /** Everything a login attempt reads, in one query: the account, its secret of `kind`, its temporary secret. */
+  findForLogin(identifier: Identifier, kind: CredentialKind): Promise<LoginRecord | null>;
   findByEmail(email: string): Promise<Account[]>;
   setStatus(id: string, status: Account['status']): Promise<void>;
   list(limit: number): Promise<Account[]>;
@@ -24,6 +26,12 @@ export interface AccountRepository {
    * (one address per account, compared without case).
    */
   update(id: string, patch: AccountPatch): Promise<'updated' | 'email_taken' | 'not_found'>;
+}
+
+export interface LoginRecord {
+  account: Account;
+  credential: SecretCredential | null;
+  temporarySecret: TemporarySecret | null;
 }
 
 export interface SecurityAnswerRepository {
@@ -48,8 +56,11 @@ export interface CredentialRepository {
   findById(id: string): Promise<SecretCredential | null>;
   listForAccount(accountId: string): Promise<SecretCredential[]>;
   replaceHash(id: string, secretHash: string): Promise<void>;
-  /** Success: last use recorded, failures and temporary blocks forgotten. */
-  recordSuccess(id: string, at: Date): Promise<void>;
+  /**
+   * Success: last use recorded, failures and temporary blocks forgotten. With `audit`, that event is
+   * written by the same statement (one round trip, both or neither).
+   */
+  recordSuccess(id: string, at: Date, audit?: AuditEvent): Promise<void>;
   /** Keeps the durable copy of the failure count (never lowers it). */
   recordFailures(id: string, failedCount: number): Promise<void>;
   /** Blocks until a time (temporary) or for good (until = null); the failure count starts again. */
@@ -102,6 +113,23 @@ export interface ExpiringStore {
   /** Atomically increments a counter, starting its TTL at the first increment. */
   increment(key: string, ttlSeconds: number): Promise<number>;
   ttl(key: string): Promise<number | null>;
+  /** Several keys in one round trip, in order (null where absent). */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
+  /** Several writes in one round trip, all or none (MULTI). */
+  setMany(entries: readonly { key: string; value: string; ttlSeconds?: number }[]): Promise<void>;
+  /**
+   * `increment`, but an absent counter starts from `initial` (and the TTL) first: one atomic step,
+   * so a counter mirrored elsewhere resumes where the durable copy stands.
+   */
+  incrementFrom(key: string, initial: number, ttlSeconds: number): Promise<number>;
+  /**
+   * Atomically: unless `track.unless` exists, adds `track.member` to the set `track.set` (as
+   * addToSet) and sets `key`; true when written. A writer racing a "mark, then delete the set's
+   * members" is either refused or listed before the mark lands.
+   */
+  setTracked(key: string, value: string, ttlSeconds: number | undefined, track: { set: string; member: string; setTtlSeconds: number; unless?: string }): Promise<boolean>;
+  /** setIfAbsent with the remaining TTL of `ttlOf` (or `fallbackTtlSeconds` when it has none): one atomic step. */
+  setIfAbsentLike(key: string, value: string, ttlOf: string, fallbackTtlSeconds: number): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Account, Identifier } from '../domain/account.js';
-import type { GuardedCredential } from '../domain/credential.js';
-import type { AccountRepository, AuditLog, CredentialRepository, TemporarySecretRepository } from '../domain/ports.js';
+import type { GuardedCredential, SecretCredential } from '../domain/credential.js';
+import type { TemporarySecret } from '../domain/life-cycle.js';
+import type { AccountRepository, AuditLog, TemporarySecretRepository } from '../domain/ports.js';
 import type { PasswordHasher } from '../domain/password-hasher.js';
 import type { AuthContext } from '../authenticators/contract.js';
 import type { SecretAuthenticator } from '../authenticators/secret/secret-authenticator.js';
@@ -14,14 +15,14 @@ export type SimpleFactor = 'password' | 'pin';
 
 export type FirstFactorResult =
   /** `temporarySecretUsed`: an administrator's or an e-mailed temporary secret let the user in; a new secret must now be chosen. */
-  | { kind: 'verified'; account: Account; amr: string[]; authenticator: SecretAuthenticator; temporarySecretUsed: boolean }
+  /** `credential`: the secret as read before this success (its expiry and must-change flag still hold), to spare the caller a query. */
+  | { kind: 'verified'; account: Account; amr: string[]; authenticator: SecretAuthenticator; temporarySecretUsed: boolean; credential: SecretCredential | null }
   | { kind: 'failed'; accountId: string | null; reason: string; remaining: number | null }
   | { kind: 'blocked'; accountId: string | null; permanent: boolean; until: Date | null }
   | { kind: 'suspended'; account: Account };
 
 export interface FirstFactorDependencies {
-  accounts: Pick<AccountRepository, 'findByIdentifier'>;
-  credentials: Pick<CredentialRepository, 'find'>;
+  accounts: Pick<AccountRepository, 'findForLogin'>;
   audit: AuditLog;
   hasher: PasswordHasher;
   authenticators: Record<SimpleFactor, SecretAuthenticator>;
@@ -46,8 +47,10 @@ export async function verifyFirstFactor(
   request: { identifier: Identifier; factor: SimpleFactor; secret: string; auth: Omit<AuthContext, 'account'>; clientId: string },
 ): Promise<FirstFactorResult> {
   const { identifier, factor, secret, auth } = request;
-  const account = await deps.accounts.findByIdentifier(identifier);
-  const credential = account ? await deps.credentials.find(account.id, factor) : null;
+  // One query for the account, its credential and its temporary secret.
+  const found = await deps.accounts.findForLogin(identifier, factor);
+  const account = found?.account ?? null;
+  const credential = found?.credential ?? null;
   const guard: GuardedCredential = credential ?? {
     id: `unknown:${factor}:${createHash('sha256').update(identifierKey(identifier)).digest('base64url').slice(0, 22)}`,
     accountId: '',
@@ -65,12 +68,12 @@ export async function verifyFirstFactor(
     await deps.audit.record({ ...audit, result: 'failure', reason: 'account_blocked' });
     return { kind: 'blocked', accountId: account.id, permanent: true, until: null };
   }
-  if (account && (account.status === 'active' || account.status === 'pending_registration') && (await tryTemporarySecret(deps, account, factor, secret, audit)) === 'used') {
+  if (account && (account.status === 'active' || account.status === 'pending_registration') && (await tryTemporarySecret(deps, account, found?.temporarySecret ?? null, factor, secret, audit)) === 'used') {
     // The ordinary credential's counters go: its next generation must not start exhausted once the
     // user has chosen a new secret (which resets its durable state).
     if (credential) await deps.lockout.reset(credential);
     await deps.audit.record({ ...audit, result: 'success', details: { factor, temporary: true } });
-    return { kind: 'verified', account, amr: [...deps.authenticators[factor].amr], authenticator: deps.authenticators[factor], temporarySecretUsed: true };
+    return { kind: 'verified', account, amr: [...deps.authenticators[factor].amr], authenticator: deps.authenticators[factor], temporarySecretUsed: true, credential };
   }
   const gate = await lockout.gate(guard);
   if (gate.kind === 'blocked') {
@@ -94,10 +97,10 @@ export async function verifyFirstFactor(
     await deps.audit.record({ ...audit, result: 'failure', reason: 'account_suspended' });
     return { kind: 'suspended', account: account! };
   }
-  await authenticator.commit({ ...auth, account }, outcome.evidence);
+  // The credential's success and its audit event: one statement, durable together.
+  await authenticator.commit({ ...auth, account }, outcome.evidence, { ...audit, result: 'success' });
   await lockout.reset(guard);
-  await deps.audit.record({ ...audit, result: 'success' });
-  return { kind: 'verified', account: account!, amr: [...authenticator.amr], authenticator, temporarySecretUsed: false };
+  return { kind: 'verified', account: account!, amr: [...authenticator.amr], authenticator, temporarySecretUsed: false, credential };
 }
 
 /**
@@ -109,11 +112,11 @@ export async function verifyFirstFactor(
 async function tryTemporarySecret(
   deps: FirstFactorDependencies,
   account: Account,
+  temporary: TemporarySecret | null,
   factor: SimpleFactor,
   secret: string,
   audit: { action: string; accountId: string | null; clientId: string; ip: string | null | undefined; userAgent: string | null | undefined },
 ): Promise<'used' | 'wrong' | 'none'> {
-  const temporary = await deps.temporarySecrets.find(account.id);
   if (!temporary || temporary.kind !== factor) return 'none';
   const use = () => useTemporarySecret({ temporarySecrets: deps.temporarySecrets, hasher: deps.hasher, clock: deps.clock, audit: deps.audit }, { accountId: account.id, kind: factor, secret });
   if (temporary.expiresAt.getTime() <= deps.clock.now().getTime()) return use(); // deletes it: `none`

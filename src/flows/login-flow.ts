@@ -1,6 +1,8 @@
 import type { Identifier } from '../domain/account.js';
+import type { AssertionState } from '../authenticators/webauthn/webauthn-authenticator.js';
 import type { CompletedMethod, Level } from '../policy/assurance.js';
 import type { DueAction, RequiredAction } from './required-actions.js';
+import type { CapRequest } from '../authenticators/emv-cap/cap-request.js';
 
 /** One login interaction's state, kept in the store under the oidc-provider interaction uid. */
 export interface LoginFlow {
@@ -34,10 +36,30 @@ export interface LoginFlow {
   loginAmr?: string[] | undefined;
   /** The registration's personal-data step was completed in this login. */
   personalDone?: boolean | undefined;
+  /**
+   * A passkey ceremony under way (page `passkey`): `login` (usernameless, the passkey alone) or
+   * `second` (instead of the code); the options sent to the browser and the server's half of the
+   * challenge, single use, with its expiry.
+   */
+  passkey?: { purpose: 'login' | 'second'; options: Record<string, unknown>; state: AssertionState } | undefined;
+  /**
+   * What the card reader was asked for on the code page (EMV-CAP.md §6.5): the mode and its data,
+   * for which purpose (`codePurpose`: the login, or these authorization details), and when. A card
+   * code is verified against this record only, once: a code made in another mode or for other data
+   * is refused.
+   */
+  capRequest?: IssuedCapRequest | undefined;
   done: boolean;
 }
 
-export type Step = 'identify' | 'password' | 'pin' | 'code' | RequiredAction | 'consent' | 'auto-consent' | 'done';
+/** A card-reader request shown to the user: `issuedAt` in ms of the injected clock. */
+export interface IssuedCapRequest {
+  request: CapRequest;
+  purpose: string;
+  issuedAt: number;
+}
+
+export type Step = 'identify' | 'password' | 'pin' | 'code' | 'passkey' | RequiredAction | 'consent' | 'auto-consent' | 'done';
 
 export interface StepEnvironment {
   /** oidc-provider's prompt for this interaction. */
@@ -51,6 +73,7 @@ export interface StepEnvironment {
 export function nextStep(flow: LoginFlow, env: StepEnvironment): Step {
   if (flow.done) return 'done';
   if (env.prompt === 'consent') return env.firstParty ? 'auto-consent' : 'consent';
+  if (flow.passkey) return 'passkey';
   if (flow.pendingSecond) return 'code';
   const action = flow.actions?.[0];
   if (action && flow.accountId) return action.action;

@@ -1,16 +1,20 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Account } from '../domain/account.js';
 import type { FactorCredential, GuardedCredential } from '../domain/credential.js';
 import type { AuditLog, FactorCredentialRepository } from '../domain/ports.js';
 import type { AmrValue, AuthContext, FactorClass, VerifyOutcome } from '../authenticators/contract.js';
 import type { Lockout } from '../policy/lockout.js';
+import { IDENTIFY, type CapRequest } from '../authenticators/emv-cap/cap-request.js';
+import { capSignFields, isPayment, type AuthorizationDetail } from '../policy/authorization-details.js';
+import type { IssuedCapRequest } from './login-flow.js';
 
-/** A strong factor the user answers with a typed code (OATH app or token, CAP reader in identify mode). */
+/** A strong factor the user answers with a typed code (OATH app or token, CAP reader). */
 export interface CodeFactor {
   id: 'totp' | 'hotp' | 'emv-cap';
   factors: readonly FactorClass[];
   amr: readonly AmrValue[];
-  verify(ctx: AuthContext, input: { code: string }): Promise<VerifyOutcome<{ credentialId: string }>>;
+  /** `challenge`: for the card reader, what it was asked for (mode and data, from the flow). */
+  verify(ctx: AuthContext, input: { code: string }, challenge?: CapRequest): Promise<VerifyOutcome<{ credentialId: string }>>;
   commit?(ctx: AuthContext, evidence: never): Promise<void>;
 }
 
@@ -37,11 +41,52 @@ const pseudo = (subject: string): GuardedCredential => ({
   blockCount: 0,
 });
 
-/** The kinds of code factor this account has enrolled, in the order they are tried. */
-export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
+/** The factor whose code can carry amount and payee (RTS art. 5(1)(b)): the card reader's Sign mode. */
+const BINDS_TRANSACTION: readonly CodeFactor['id'][] = ['emv-cap'];
+
+/** A Respond challenge is good for this long (EMV-CAP.md §6.5: 2 to 5 minutes). */
+export const CAP_CHALLENGE_TTL_MS = 300_000;
+
+const randomChallenge = (): string => String(randomInt(0, 100_000_000)).padStart(8, '0');
+
+/** What a card code is requested for: the login, or exactly these authorization details. */
+export function codePurpose(details: readonly AuthorizationDetail[] | null): string {
+  if (!details?.length) return 'login';
+  return `details:${createHash('sha256').update(JSON.stringify(details)).digest('base64url')}`;
+}
+
+/**
+ * What the card reader is asked for (CAP-03, EMV-CAP.md §6.5): a payment is signed (Sign/TDS mode
+ * with the amount in cents and the payee reference, from the server's details); another operation,
+ * and the login when so configured, answers a fresh 8-digit challenge (Respond); else Identify.
+ */
+export function planCapRequest(details: readonly AuthorizationDetail[] | null, loginMode: 'identify' | 'respond', now: Date, challenge: () => string = randomChallenge): IssuedCapRequest {
+  const fields = details ? capSignFields(details) : null;
+  const request: CapRequest = fields ? { mode: 'sign', fields } : details?.length || loginMode === 'respond' ? { mode: 'respond', challenge: challenge() } : IDENTIFY;
+  return { request, purpose: codePurpose(details), issuedAt: now.getTime() };
+}
+
+/**
+ * The recorded request while it still stands for these details: same purpose, and a challenge not
+ * yet expired. Null otherwise: no card code can be accepted (another mode's code never stands in).
+ */
+export function outstandingCapRequest(issued: IssuedCapRequest | undefined, details: readonly AuthorizationDetail[] | null, now: Date): CapRequest | null {
+  if (!issued || issued.purpose !== codePurpose(details)) return null;
+  if (issued.request.mode === 'respond' && now.getTime() - issued.issuedAt > CAP_CHALLENGE_TTL_MS) return null;
+  return issued.request;
+}
+
+/** One-time codes (TOTP, HOTP) bind nothing: they approve a payment only where the policy allows it (CS-08). */
+export const otpMayAuthorise = (details: readonly AuthorizationDetail[] | null, otpForPayments: boolean): boolean => otpForPayments || !details?.some(isPayment);
+
+/**
+ * The kinds of code factor this account has enrolled, in the order they are tried; with `otpAllowed`
+ * false, only those that bind a transaction.
+ */
+export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false, otpAllowed = true): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
   const credentials = await deps.factors.listForAccount<Record<string, unknown>>(accountId);
   // Alone (no first factor), only a factor proving two classes by itself will do (card + PIN).
-  const usable = alone ? deps.codeFactors.filter((f) => new Set(f.factors).size >= 2) : deps.codeFactors;
+  const usable = (alone ? deps.codeFactors.filter((f) => new Set(f.factors).size >= 2) : deps.codeFactors).filter((f) => otpAllowed || BINDS_TRANSACTION.includes(f.id));
   return usable.flatMap((factor) => {
     const credential = credentials.find((c) => c.kind === factor.id);
     return credential ? [{ factor, credential }] : [];
@@ -56,11 +101,25 @@ export async function enrolledCodeFactors(deps: SecondFactorDependencies, accoun
  */
 export async function verifySecondFactor(
   deps: SecondFactorDependencies,
-  request: { account: Account | null; firstFactorPassed: boolean; alone?: boolean; subject: string; code: string; auth: Omit<AuthContext, 'account'>; clientId: string },
+  request: {
+    account: Account | null;
+    firstFactorPassed: boolean;
+    alone?: boolean;
+    subject: string;
+    code: string;
+    auth: Omit<AuthContext, 'account'>;
+    clientId: string;
+    /** What the card reader was asked for; null: nothing outstanding, no card code is accepted; absent: the factor's own default. */
+    cap?: CapRequest | null | undefined;
+    /** False for a payment the policy keeps from one-time codes: only the card reader is tried. */
+    otpAllowed?: boolean | undefined;
+  },
 ): Promise<SecondFactorResult> {
   const { account, auth } = request;
   const enrolled = account ? await enrolledCodeFactors(deps, account.id, request.alone === true) : [];
+  // Failures count on the same credential whichever factors this request may use.
   const guard = enrolled[0]?.credential ?? pseudo(request.subject);
+  const tried = request.otpAllowed === false ? enrolled.filter(({ factor }) => BINDS_TRANSACTION.includes(factor.id)) : enrolled;
   const audit = { action: 'login.second_factor', accountId: account?.id ?? null, clientId: request.clientId, ip: auth.ip, userAgent: auth.userAgent };
   const gate = await deps.lockout.gate(guard);
   if (gate.kind === 'blocked') {
@@ -72,8 +131,9 @@ export async function verifySecondFactor(
   let reason = enrolled.length === 0 ? 'no_credential' : 'wrong_code';
   // OATH codes have 6 or 8 digits; card-reader codes up to 10, fewer when the reader does not pad.
   if (/^\d{1,10}$/.test(code)) {
-    for (const { factor } of enrolled) {
-      const outcome = await factor.verify({ ...auth, account }, { code });
+    for (const { factor } of tried) {
+      if (factor.id === 'emv-cap' && request.cap === null) continue;
+      const outcome = await factor.verify({ ...auth, account }, { code }, factor.id === 'emv-cap' ? (request.cap ?? undefined) : undefined);
       if (outcome.kind === 'verified') {
         verified = factor;
         await factor.commit?.({ ...auth, account }, outcome.evidence as never);
@@ -84,7 +144,7 @@ export async function verifySecondFactor(
   } else reason = 'malformed_code';
   if (verified && request.firstFactorPassed) {
     await deps.lockout.reset(guard);
-    await deps.audit.record({ ...audit, result: 'success', details: { factor: verified.id } });
+    await deps.audit.record({ ...audit, result: 'success', details: { factor: verified.id, ...(verified.id === 'emv-cap' && request.cap ? { mode: request.cap.mode } : {}) } });
     return { kind: 'verified', factor: verified };
   }
   const why = verified ? 'first_factor_failed' : reason;

@@ -12,6 +12,13 @@ import type { Clock } from '../lib/clock.js';
 import type { Lockout } from '../policy/lockout.js';
 import { actorName, assertMayAdminister, issueTemporaryCode, reasonOf, refusal, SUBSCRIPTION_ADMIN_ROLE, type AdminActor } from '../admin/temporary-codes.js';
 import { isOutage } from './outage.js';
+import type { FactorCredential } from '../domain/credential.js';
+import type { CardKeyOperations } from '../authenticators/emv-cap/card-key-operations.js';
+import { CAP_PROFILES, type CapProfile } from '../authenticators/emv-cap/cap-profile.js';
+import { enrolCapCard } from '../authenticators/emv-cap/enrol-cap-card.js';
+import { createOathEnrolment, hotpTokenImport } from '../authenticators/oath/enrolment.js';
+import { revokeX509Credential, type EnrolmentFailure } from '../authenticators/x509/enrolment.js';
+import type { CertificateDependencies } from './interaction/interaction-kit.js';
 
 /** The scope a token needs for this API; only clients whose registered `scope` lists it may use it. */
 export const ADMIN_SCOPE = 'admin';
@@ -25,10 +32,16 @@ export interface AdminApiDependencies {
   hasher: PasswordHasher;
   mailer: Mailer;
   lockout: Lockout;
+  /** Opens card keys for the card enrolment's key check value (software keys or an HSM). */
+  cardKeys?: CardKeyOperations | undefined;
+  /** Certificate enrolment, when `x509.enabled`. */
+  x509?: CertificateDependencies | undefined;
 }
 
 const REALM = 'guichet-admin';
 const MAX_BODY_BYTES = 4096;
+/** A PEM certificate with a long RSA key, or a card profile, needs more room. */
+const MAX_FACTOR_BODY_BYTES = 16 * 1024;
 const LIST_LIMIT = 1000;
 
 /** A fault this API answers with, beyond the coded errors: OAuth's bearer-token errors (RFC 6750 §3.1, RFC 9470 §3). */
@@ -64,6 +77,15 @@ const TITLES: Record<string, string> = {
   service_unavailable: 'Service unavailable',
   rate_limited: 'Too many requests',
   internal: 'Internal error',
+  already_enrolled: 'Already enrolled',
+  factor_disabled: 'Factor not enabled',
+  malformed: 'Not a certificate',
+  untrusted_issuer: 'Certificate not issued by a configured CA',
+  expired: 'Certificate expired',
+  not_yet_valid: 'Certificate not yet valid',
+  wrong_usage: 'Certificate not for client authentication',
+  revoked: 'Certificate revoked',
+  crl_stale: 'Revocation cannot be checked',
 };
 
 /** An RFC 9457 problem document; `type` names the reason, stable for programs to branch on. */
@@ -153,12 +175,12 @@ function authenticate(deps: AdminApiDependencies): Middleware {
 }
 
 /** A JSON body of at most MAX_BODY_BYTES; an empty body is an empty object. */
-async function readJson(ctx: Context): Promise<unknown> {
+async function readJson(ctx: Context, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new GuichetError('body_too_large', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new GuichetError('body_too_large', `the body exceeds ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -171,6 +193,84 @@ async function readJson(ctx: Context): Promise<unknown> {
 }
 
 const temporaryCodeRequest = z.strictObject({ kind: z.enum(['pin', 'password']).optional(), delivery: z.enum(['show', 'mail']).optional() });
+
+const hex = (bytes?: number) => z.string().regex(bytes ? new RegExp(`^[0-9A-Fa-f]{${bytes * 2}}$`) : /^(?:[0-9A-Fa-f]{2})+$/, bytes ? `${bytes} bytes in hex` : 'hex');
+
+/** A card model written out (EMV-CAP.md §5.1, §5.3): its contents are checked by the enrolment. */
+const capProfileObject = z.strictObject({
+  aip: z.string(),
+  cdol1: z.string(),
+  cdol2: z.string(),
+  keyScheme: z.union([z.strictObject({ kind: z.enum(['none', 'common', 'mastercard']) }), z.strictObject({ kind: z.literal('tree'), branch: z.number().int(), height: z.number().int(), iv: z.string() })]),
+  padding: z.union([z.literal(1), z.literal(2)]),
+  macData: z.enum(['terminal-data', 'all-cdol1']),
+  macTail: z.enum(['visa-cvr', 'iad', 'mc-cvr', 'mc-cvr-counters', 'separate-cvr']),
+  cvrFormat: z.enum(['visa', 'mastercard']),
+  ipb: z.string(),
+  iaf: z.number().int().min(0).max(255),
+  reader: z.strictObject({ date: z.string(), tvr: z.string(), country: z.string(), terminalType: z.string(), cvmResults: z.string(), terminalCapabilities: z.string(), arc: z.string() }),
+  cardStates: z.array(z.strictObject({ iad: z.string(), cvr: z.string().optional() })).min(1).max(8),
+});
+
+/**
+ * An administrator's card enrolment (EMV-CAP.md §6.1): the card record, and its ICC key imported
+ * or named by the issuer master key it derives from. `kcv` is the custodian's key check value: the
+ * enrolment fails unless the key matches it; the response gives the computed one either way.
+ */
+const capCardRequest = z.strictObject({
+  pan: z.string().regex(/^\d{12,19}$/, '12 to 19 digits'),
+  psn: z.string().regex(/^\d{2}$/, 'two digits').nullable().default(null),
+  key: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('imported'), key: hex(16) }),
+    z.strictObject({ kind: z.literal('issuer'), issuerKeyId: z.string().min(1).max(64), derivation: z.enum(['A', 'B']).default('A') }),
+  ]),
+  profile: z.union([z.enum(Object.keys(CAP_PROFILES) as [keyof typeof CAP_PROFILES, ...(keyof typeof CAP_PROFILES)[]]), capProfileObject]),
+  lastAtc: z.number().int().min(0).max(65534).nullable().default(null),
+  kcv: z.string().regex(/^(?:[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6})$/, '2 or 3 bytes in hex').optional(),
+  label: z.string().trim().min(1).max(100).optional(),
+});
+
+/** A hardware HOTP token (RFC 4226): the same fields as `guichet factor import-hotp`, the seed in the body. */
+const hotpTokenRequest = hotpTokenImport.strict();
+
+const certificateRequest = z.strictObject({
+  /** PEM (`-----BEGIN CERTIFICATE-----`), as the user's bank issued it. */
+  certificate: z.string().min(1).max(MAX_FACTOR_BODY_BYTES),
+  label: z.string().trim().min(1).max(100).optional(),
+});
+
+/** Why a certificate was not enrolled, for people (the problem's `type` names the reason). */
+const CERTIFICATE_REFUSAL: Readonly<Record<EnrolmentFailure, string>> = {
+  malformed: 'the text is not one X.509 certificate in PEM',
+  untrusted_issuer: 'the certificate is not issued by a configured CA',
+  expired: 'the certificate (or a CA of its chain) has expired',
+  not_yet_valid: 'the certificate (or a CA of its chain) is not valid yet',
+  wrong_usage: 'the certificate is not for client authentication (keyUsage digitalSignature, extendedKeyUsage clientAuth; no CA certificate)',
+  revoked: "the certificate is revoked in its CA's CRL",
+  crl_stale: "the CA's CRL is missing or out of date: revocation cannot be checked",
+  already_enrolled: 'this certificate is already enrolled (a certificate opens one account)',
+  sca_required: 'an SCA is required',
+};
+
+/**
+ * A factor as this API shows it: never its sealed data (a seed, a card key). Only what is printed
+ * on the device or public anyway: an HOTP token's serial, a certificate's names and thumbprint.
+ */
+function factorView(c: FactorCredential<unknown>, now: Date) {
+  const data = (c.data ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : null);
+  return {
+    id: c.id,
+    kind: c.kind,
+    label: c.label,
+    createdAt: c.createdAt.toISOString(),
+    lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
+    failedCount: c.failedCount,
+    blocked: c.blockedAt !== null || (c.blockedUntil !== null && c.blockedUntil > now),
+    ...(c.kind === 'hotp' ? { serial: text('serial') } : {}),
+    ...(c.kind === 'x509' ? { certificate: { thumbprint: text('thumbprint'), subject: text('subject'), issuer: text('issuer'), serial: text('serial'), notAfter: text('notAfter') } } : {}),
+  };
+}
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
@@ -287,6 +387,109 @@ export function adminApi(deps: AdminApiDependencies) {
     if (reactivated) await repos.accounts.setStatus(account.id, 'active');
     await auditAction(ctx, 'admin.account.unblock', 'success', { accountId: account.id, details: { kinds: unblocked, reactivated } });
     ctx.body = { unblocked, reactivated, account: await detail((await repos.accounts.findById(account.id)) ?? account) };
+  });
+
+  // ---- strong factors: enrolment by administrators (PSD2 RTS art. 24(2): a secure environment), listing, revocation ----
+
+  /** An administrator does not enrol or revoke their own factors: another one does, as for temporary codes. */
+  async function refuseOwnAccount(ctx: Context, action: string, details: Record<string, unknown>): Promise<void> {
+    const { actor } = callerOf(ctx);
+    if (actor.kind === 'subscription-admin' && actor.account.id === targetOf(ctx).id) {
+      await auditAction(ctx, action, 'failure', { accountId: targetOf(ctx).id, reason: 'own_account', details });
+      throw refusal('own_account');
+    }
+  }
+
+  /** Reads the body before the target is touched: a malformed request is refused without an audit of the account. */
+  const factorBody = <T>(schema: z.ZodType<T>): Middleware => async (ctx, next) => {
+    ctx.state.body = parseBody(schema, await readJson(ctx, MAX_FACTOR_BODY_BYTES));
+    return next();
+  };
+
+  router.get('/accounts/:id/factors', authenticate(deps), loadTarget('admin.factors.list'), async (ctx) => {
+    const account = targetOf(ctx);
+    const now = clock.now();
+    const factors = (await repos.factors.listForAccount(account.id)).map((f) => factorView(f, now));
+    await auditAction(ctx, 'admin.factors.list', 'success', { accountId: account.id, details: { count: factors.length } });
+    ctx.body = { accountId: account.id, factors };
+  });
+
+  router.post('/accounts/:id/factors/emv-cap', authenticate(deps), factorBody(capCardRequest), loadTarget('admin.factor.enrol'), async (ctx) => {
+    const body = ctx.state.body as z.infer<typeof capCardRequest>;
+    const account = targetOf(ctx);
+    const details = { kind: 'emv-cap' };
+    await refuseOwnAccount(ctx, 'admin.factor.enrol', details);
+    if (!deps.cardKeys) throw new GuichetError('conflict', 'card enrolment is not available', { reason: 'factor_disabled' });
+    const profile = (typeof body.profile === 'string' ? structuredClone(CAP_PROFILES[body.profile]) : body.profile) as CapProfile;
+    let enrolled: Awaited<ReturnType<typeof enrolCapCard>>;
+    try {
+      enrolled = await enrolCapCard(
+        { factors: repos.factors, keys: deps.cardKeys },
+        { accountId: account.id, pan: body.pan, psn: body.psn, key: body.key, profile, lastAtc: body.lastAtc, expectedKcv: body.kcv, label: body.label ?? null },
+      );
+    } catch (e) {
+      // The message names what is wrong (a digit count, the KCV), never a key.
+      if (e instanceof GuichetError) await auditAction(ctx, 'admin.factor.enrol', 'failure', { accountId: account.id, reason: e.code, details: { ...details, pan: `•••• ${body.pan.slice(-4)}` } });
+      throw e;
+    }
+    const { credential, kcv } = enrolled;
+    await auditAction(ctx, 'admin.factor.enrol', 'success', { accountId: account.id, details: { ...details, credentialId: credential.id, kcv } });
+    ctx.status = 201;
+    ctx.body = { credential: factorView(credential, clock.now()), kcv };
+  });
+
+  router.post('/accounts/:id/factors/hotp', authenticate(deps), factorBody(hotpTokenRequest), loadTarget('admin.factor.enrol'), async (ctx) => {
+    const body = ctx.state.body as z.infer<typeof hotpTokenRequest>;
+    const account = targetOf(ctx);
+    const details = { kind: 'hotp', serial: body.serial };
+    await refuseOwnAccount(ctx, 'admin.factor.enrol', details);
+    const oath = createOathEnrolment({ factors: repos.factors, clock, policy: deps.config.oath });
+    let imported: Awaited<ReturnType<typeof oath.importHotpToken>>;
+    try {
+      imported = await oath.importHotpToken(account.id, body);
+    } catch (e) {
+      if (!(e instanceof GuichetError)) throw e;
+      const reason = e.code === 'conflict' ? 'already_enrolled' : e.code;
+      await auditAction(ctx, 'admin.factor.enrol', 'failure', { accountId: account.id, reason, details });
+      const issues = Array.isArray(e.details.issues) ? `: ${(e.details.issues as string[]).join('; ')}` : '';
+      throw new GuichetError(e.code, `${e.code === 'conflict' ? `HOTP token ${body.serial} is already enrolled` : e.message}${issues}`, e.code === 'conflict' ? { reason } : {});
+    }
+    await auditAction(ctx, 'admin.factor.enrol', 'success', { accountId: account.id, details: { ...details, credentialId: imported.id } });
+    const stored = await repos.factors.findById(imported.id);
+    ctx.status = 201;
+    ctx.body = { credential: factorView(stored!, clock.now()) };
+  });
+
+  router.post('/accounts/:id/factors/x509', authenticate(deps), factorBody(certificateRequest), loadTarget('admin.factor.enrol'), async (ctx) => {
+    const body = ctx.state.body as z.infer<typeof certificateRequest>;
+    const account = targetOf(ctx);
+    await refuseOwnAccount(ctx, 'admin.factor.enrol', { kind: 'x509' });
+    if (!deps.x509) throw new GuichetError('conflict', 'X.509 client certificates are not enabled (x509.enabled)', { reason: 'factor_disabled' });
+    const outcome = await deps.x509.enrolment.enrolCertificate(account.id, body.certificate, { label: body.label ?? null });
+    if (outcome.kind === 'refused') {
+      await auditAction(ctx, 'admin.factor.enrol', 'failure', { accountId: account.id, reason: outcome.reason, details: { kind: 'x509', ...(outcome.thumbprint ? { thumbprint: outcome.thumbprint } : {}) } });
+      throw new GuichetError(outcome.reason === 'already_enrolled' ? 'conflict' : 'bad_request', CERTIFICATE_REFUSAL[outcome.reason], { reason: outcome.reason });
+    }
+    const { credential } = outcome;
+    await auditAction(ctx, 'admin.factor.enrol', 'success', { accountId: account.id, details: { kind: 'x509', credentialId: credential.id, thumbprint: credential.thumbprint } });
+    const stored = await repos.factors.findById(credential.id);
+    ctx.status = 201;
+    ctx.body = { credential: factorView(stored!, clock.now()) };
+  });
+
+  router.delete('/accounts/:id/factors/:factorId', authenticate(deps), loadTarget('admin.factor.revoke'), async (ctx) => {
+    const account = targetOf(ctx);
+    const factorId = String(ctx.params.factorId);
+    const credential = /^[\w-]{1,64}$/.test(factorId) ? await repos.factors.findById(factorId) : null;
+    if (!credential || credential.accountId !== account.id) throw new GuichetError('not_found', 'the account has no factor of that id');
+    const details = { kind: credential.kind, credentialId: credential.id };
+    await refuseOwnAccount(ctx, 'admin.factor.revoke', details);
+    const view = factorView(credential, clock.now());
+    // The row and its sealed data go: no code, card or certificate opens the account through it any more.
+    const removed = credential.kind === 'x509' ? await revokeX509Credential(repos.factors, account.id, credential.id) : await repos.factors.remove(credential.id);
+    if (!removed) throw new GuichetError('not_found', 'the account has no factor of that id');
+    await auditAction(ctx, 'admin.factor.revoke', 'success', { accountId: account.id, details });
+    ctx.body = { revoked: view };
   });
 
   const routes = router.routes();

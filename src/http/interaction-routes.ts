@@ -5,6 +5,8 @@ import { secretRoutes } from './interaction/secret-routes.js';
 import { codeRoutes } from './interaction/code-routes.js';
 import { actionRoutes } from './interaction/action-routes.js';
 import { consentRoutes } from './interaction/consent-routes.js';
+import { certificateRoutes } from './interaction/certificate-routes.js';
+import { passkeyRoutes } from './interaction/passkey-routes.js';
 
 export { REMEMBER_COOKIE, type InteractionDependencies } from './interaction/interaction-kit.js';
 
@@ -22,5 +24,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   codeRoutes(router, kit);
   actionRoutes(router, kit);
   consentRoutes(router, kit);
+  certificateRoutes(router, kit);
+  passkeyRoutes(router, kit);
   return router;
 }

@@ -37,6 +37,14 @@ import { detailsPage, emailConfirmPage, emailLinkInvalidPage, emailPage, emailSe
 import { LANG_COOKIE, pageContext } from './page-context.js';
 import { PORTAL_CLIENT_ID, type PortalSessions, type PortalUser, type Requirement } from './portal-session.js';
 import { readForm } from './read-form.js';
+import type { CertificateDependencies } from './interaction/interaction-kit.js';
+import { certificateEnrolPage, type CertificateEnrolView } from '../../views/certificate.js';
+import type { Passkeys } from '../authenticators/webauthn/passkeys.js';
+import type { RegistrationChallenge } from '../authenticators/webauthn/enrolment.js';
+import type { WebAuthnFailure } from '../authenticators/webauthn/webauthn-credential.js';
+import { renderMail } from '../flows/mail-content.js';
+import { translator } from '../i18n/messages.js';
+import { passkeysPage, passkeysUnavailablePage } from '../../views/passkey.js';
 
 export interface ProfileDependencies {
   config: Readonly<Config>;
@@ -50,6 +58,10 @@ export interface ProfileDependencies {
   clock: Clock;
   logger: Logger;
   box: SecretBox;
+  /** Passkeys, when `webauthn.enabled`: /account/passkeys. */
+  passkeys?: Passkeys | null | undefined;
+  /** X.509 client certificates, when `x509.enabled`: /account/certificate. */
+  x509?: CertificateDependencies | undefined;
 }
 
 /**
@@ -69,12 +81,15 @@ const DONE: Record<string, MessageId> = {
   pin: 'profile.done.pin',
   questions: 'profile.done.questions',
   totp: 'profile.done.totp',
+  certificate: 'certificate.profile.done',
 };
 
 const METHODS: Record<string, MessageId> = {
   'login.password': 'profile.method.password',
   'login.pin': 'profile.method.pin',
   'login.second_factor': 'profile.method.second_factor',
+  'login.certificate': 'certificate.profile.method',
+  'login.passkey': 'profile.method.passkey',
 };
 
 /**
@@ -176,6 +191,8 @@ export function profileRoutes(deps: ProfileDependencies): Router {
         defaultLanding: preference('defaultLanding'),
         secretKinds: await secretKinds(account.id),
         totpEnrolled: (await repos.factors.listForAccount(account.id, 'totp')).length > 0,
+        passkeys: deps.passkeys ? (await repos.factors.listForAccount(account.id, 'webauthn')).length : undefined,
+        certificates: deps.x509 ? (await repos.factors.listForAccount(account.id, 'x509')).length : undefined,
         signIns: await recentSignIns(p, account.id),
         csrf: user.csrf,
         notice: done ? p.t(done) : undefined,
@@ -398,5 +415,174 @@ export function profileRoutes(deps: ProfileDependencies): Router {
     seeOther(ctx, '/account?done=totp');
   });
 
+  if (deps.passkeys) passkeyRoutes(router, deps.passkeys);
+  if (deps.x509) certificateProfileRoutes(router, deps, deps.x509, { page, html, requireForPost, origin });
   return router;
+
+  // ---- passkeys (PSD2 RTS art. 24(2): a remote association needs SCA; art. 27: revocation) ----------
+
+  function passkeyRoutes(r: Router, passkeys: Passkeys): void {
+    const pendingKey = (accountId: string) => `profile:passkey:${accountId}`;
+    const REFUSAL: Partial<Record<WebAuthnFailure, MessageId>> = {
+      already_registered: 'profile.passkeys.already',
+      backup_eligible_refused: 'profile.passkeys.synced_refused',
+      challenge_expired: 'passkey.expired',
+      challenge_reused: 'passkey.expired',
+    };
+
+    /** The list, and fresh creation options whose challenge waits in the store for the POST (single use). */
+    async function renderPasskeys(ctx: Context, user: PortalUser, options: { notice?: MessageId; error?: MessageId; status?: number } = {}): Promise<void> {
+      const p = page(ctx, user, '/account/passkeys');
+      const list = await passkeys.enrolment.listWebAuthnCredentials(user.account.id);
+      const { options: creation, challenge } = await passkeys.enrolment.beginRegistration(user.account, list);
+      await store.set(pendingKey(user.account.id), JSON.stringify(challenge), passkeys.settings.timeoutSeconds);
+      html(
+        ctx,
+        passkeysPage(p, {
+          csrf: user.csrf,
+          passkeys: list.map((c) => ({ id: c.id, label: c.label ?? '', synced: c.backupEligible, created: formatDateTime(c.createdAt, p.locale), used: c.lastUsedAt ? formatDateTime(c.lastUsedAt, p.locale) : null })),
+          options: creation,
+          syncedNotSca: !passkeys.acceptBackupEligible && list.some((c) => c.backupEligible),
+          notice: options.notice ? p.t(options.notice) : undefined,
+          error: options.error ? p.t(options.error) : undefined,
+        }),
+        options.status ?? 200,
+      );
+    }
+
+    r.get('/passkeys', async (ctx) => {
+      const user = await portal.require(ctx);
+      if (!user) return;
+      // Without a factor to reach SCA, a login cannot help: the first association is made in a secure environment.
+      const strongFactors = (await enrolledCodeFactors(deps.secondFactor, user.account.id)).length + (await repos.factors.listForAccount(user.account.id, 'webauthn')).length;
+      if (strongFactors === 0) return html(ctx, passkeysUnavailablePage(page(ctx, user)), 403);
+      const strongUser = await portal.require(ctx, strong);
+      if (!strongUser) return;
+      const done = ctx.query.done === 'added' ? 'profile.passkeys.done.added' : ctx.query.done === 'revoked' ? 'profile.passkeys.done.revoked' : undefined;
+      await renderPasskeys(ctx, strongUser, { notice: done });
+    });
+
+    r.post('/passkeys', async (ctx) => {
+      const { user, form } = await requireForPost(ctx, strong, '/account/passkeys');
+      const { account } = user;
+      const raw = await store.get(pendingKey(account.id));
+      await store.delete(pendingKey(account.id));
+      const audit = { action: 'factor.enrol', actor: `account:${account.id}`, accountId: account.id, ...origin(ctx) };
+      if (!raw) return renderPasskeys(ctx, user, { error: 'passkey.expired', status: 400 });
+      const label = (form.label ?? '').trim().slice(0, 64) || null;
+      const outcome = await passkeys.enrolment.finishRegistration(account.id, form.response ?? '', JSON.parse(raw) as RegistrationChallenge, { label });
+      if (outcome.kind !== 'enrolled') {
+        await repos.audit.record({ ...audit, result: 'failure', reason: outcome.detail, details: { kind: 'webauthn', via: 'profile' } });
+        return renderPasskeys(ctx, user, { error: REFUSAL[outcome.detail] ?? 'profile.passkeys.failed', status: 400 });
+      }
+      await repos.audit.record({ ...audit, result: 'success', details: { kind: 'webauthn', via: 'profile', credentialId: outcome.credential.id, backupEligible: outcome.credential.backupEligible, acr: user.acr } });
+      await notifyPasskey(account, 'added').catch((err: unknown) => logger.error({ err }, 'passkey notice not sent'));
+      seeOther(ctx, '/account/passkeys?done=added');
+    });
+
+    r.post('/passkeys/revoke', async (ctx) => {
+      const { user, form } = await requireForPost(ctx, strong, '/account/passkeys');
+      const { account } = user;
+      const credentialId = (form.credential ?? '').slice(0, 64);
+      const revoked = /^[0-9a-f-]{36}$/i.test(credentialId) && (await passkeys.enrolment.revokeWebAuthnCredential(account.id, credentialId));
+      if (!revoked) return renderPasskeys(ctx, user, { error: 'profile.passkeys.revoke_unknown', status: 404 });
+      await repos.audit.record({ action: 'factor.revoke', result: 'success', actor: `account:${account.id}`, accountId: account.id, ...origin(ctx), details: { kind: 'webauthn', via: 'profile', credentialId } });
+      await notifyPasskey(account, 'revoked').catch((err: unknown) => logger.error({ err }, 'passkey notice not sent'));
+      seeOther(ctx, '/account/passkeys?done=revoked');
+    });
+
+    /** A passkey added or removed is told to the owner by mail, so a change they did not make is noticed. */
+    async function notifyPasskey(account: Account, change: 'added' | 'revoked'): Promise<void> {
+      if (!account.email) return;
+      const t = translator(account.locale);
+      const time = formatDateTime(clock.now(), account.locale);
+      await deps.mailer.send({ to: account.email, ...renderMail(t(`profile.mail.passkey_${change}.subject`), t(`profile.mail.passkey_${change}.body`, { time })) });
+    }
+  }
 }
+
+// ---- sign-in certificate (PSD2 RTS art. 24(2): a remote association needs SCA) ---------------------
+
+interface ProfileHelpers {
+  page(ctx: Context, user: PortalUser, here?: string): PageContext;
+  html(ctx: Context, body: string, status?: number): void;
+  requireForPost(ctx: Context, requirement: Requirement, here: string): Promise<{ user: PortalUser; form: Record<string, string> }>;
+  origin(ctx: Context): RequestOrigin;
+}
+
+/**
+ * /account/certificate: the user binds the certificate of their token, within five minutes of an SCA
+ * (enrolOwnCertificate). The certificate comes from the TLS handshake on Guichet's listener (its own
+ * port: the page on the main origin links there) or from a trusted proxy's header, never from the
+ * form. The portal cookie is host-scoped, so the session is the same on both ports; every way on
+ * from the listener leads back to the main origin.
+ */
+function certificateProfileRoutes(router: Router, deps: ProfileDependencies, x509: CertificateDependencies, h: ProfileHelpers): void {
+  const { config, repos, portal, logger } = deps;
+  const strong: Requirement = { maxAgeSeconds: FRESH_LOGIN_SECONDS, acr: config.acr.sca };
+  const mainOrigin = (path: string) => new URL(path, config.issuer).href;
+  const listener = x509.settings.tls.port > 0 ? `https://${new URL(config.issuer).hostname}:${x509.settings.tls.port}` : null;
+  const presentHref = listener ? `${listener}/account/certificate` : '/account/certificate';
+  const formatDate = (iso: string, locale: string) => new Intl.DateTimeFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(new Date(iso));
+
+  /** A login redirect made on the listener's port goes through the main origin. */
+  function redirectToMainOrigin(ctx: Context): void {
+    const location = ctx.response.get('Location');
+    if (location.startsWith('/')) ctx.redirect(mainOrigin(location));
+  }
+
+  async function render(ctx: Context, user: PortalUser, state: CertificateEnrolView['state'], status = 200): Promise<void> {
+    const p = h.page(ctx, user, '/account/certificate');
+    const enrolled = (await x509.enrolment.listCertificates(user.account.id)).map((c) => ({ label: c.label ?? c.subject, subject: c.subject, issuer: c.issuer, expires: formatDate(c.notAfter, p.locale) }));
+    h.html(ctx, certificateEnrolPage(p, { backHref: mainOrigin('/account'), enrolled, state }), status);
+  }
+
+  const reasonText = (p: PageContext, reason: string) => p.t(`certificate.reason.${reason}` as MessageId);
+
+  router.get('/certificate', async (ctx) => {
+    const user = await portal.require(ctx);
+    if (!user) return redirectToMainOrigin(ctx);
+    // Without a strong factor a login cannot reach SCA: the first one is enrolled by an administrator.
+    const strongFactors = (await enrolledCodeFactors(deps.secondFactor, user.account.id)).length + (await repos.factors.listForAccount(user.account.id, 'x509')).length;
+    if (strongFactors === 0) return render(ctx, user, { kind: 'unavailable', message: h.page(ctx, user).t('certificate.profile.unavailable') }, 403);
+    const strongUser = await portal.require(ctx, strong);
+    if (!strongUser) return redirectToMainOrigin(ctx);
+    const p = h.page(ctx, strongUser);
+    const presented = await x509.certificates.certificateOf(ctx.req);
+    if (presented.kind === 'absent') {
+      // On the main origin the listener is one link away; there, or behind the proxy, none was presented.
+      const onListener = listener !== null && ctx.origin !== new URL(config.issuer).origin;
+      return listener && !onListener ? render(ctx, strongUser, { kind: 'ask', presentHref }) : render(ctx, strongUser, { kind: 'refused', message: reasonText(p, 'no_certificate'), presentHref }, 400);
+    }
+    const check = x509.enrolment.inspectCertificate(presented.kind === 'present' ? presented.der : new Uint8Array());
+    if (check.kind === 'invalid') return render(ctx, strongUser, { kind: 'refused', message: reasonText(p, check.reason), presentHref }, 400);
+    const { certificate } = check;
+    await render(ctx, strongUser, { kind: 'presented', csrf: strongUser.csrf, action: '/account/certificate', certificate: { subject: certificate.subject, issuer: certificate.issuer, expires: formatDate(certificate.notAfter.toISOString(), p.locale) } });
+  });
+
+  router.post('/certificate', async (ctx) => {
+    const { user, form } = await h.requireForPost(ctx, strong, mainOrigin('/account/certificate'));
+    const { account } = user;
+    const p = h.page(ctx, user);
+    const audit = { action: 'factor.enrol', actor: `account:${account.id}`, accountId: account.id, ...h.origin(ctx) };
+    const presented = await x509.certificates.certificateOf(ctx.req);
+    const label = (form.label ?? '').trim();
+    // The input holds 100 characters at most: more is a tampered form.
+    if (label.length > 100) throw new GuichetError('bad_request', 'label too long');
+    if (presented.kind === 'absent') {
+      await repos.audit.record({ ...audit, result: 'failure', reason: 'no_certificate', details: { kind: 'x509', via: 'profile' } });
+      return render(ctx, user, { kind: 'refused', message: reasonText(p, 'no_certificate'), presentHref }, 400);
+    }
+    // `require` checked the level: the session's login is the SCA whose age the enrolment checks again.
+    const outcome = await x509.enrolment.enrolOwnCertificate(account.id, presented.kind === 'present' ? presented.der : new Uint8Array(), { lastScaAt: new Date(user.authTime * 1000), label: label || null });
+    if (outcome.kind === 'refused') {
+      await repos.audit.record({ ...audit, result: 'failure', reason: outcome.reason, details: { kind: 'x509', via: 'profile', ...(outcome.thumbprint ? { thumbprint: outcome.thumbprint } : {}) } });
+      return render(ctx, user, { kind: 'refused', message: reasonText(p, outcome.reason), presentHref }, outcome.reason === 'already_enrolled' ? 409 : 400);
+    }
+    await repos.audit.record({ ...audit, result: 'success', details: { kind: 'x509', via: 'profile', credentialId: outcome.credential.id, thumbprint: outcome.credential.thumbprint, acr: user.acr } });
+    logger.info({ event: 'factor.enrol', kind: 'x509', accountId: account.id }, 'certificate enrolled by its owner');
+    ctx.status = 303;
+    ctx.redirect(mainOrigin('/account?done=certificate'));
+  });
+}
+

@@ -4,6 +4,10 @@ import * as recovery from './catalogues/recovery.js';
 import * as admin from './catalogues/admin.js';
 import * as profile from './catalogues/profile.js';
 import * as expiry from './catalogues/expiry.js';
+import * as certificate from './catalogues/certificate.js';
+import * as sca from './catalogues/sca.js';
+import * as transaction from './catalogues/transaction.js';
+import * as passkey from './catalogues/passkey.js';
 
 /** Every user-visible message has a stable id; the French catalogue is the reference. */
 const base = {
@@ -59,6 +63,30 @@ const base = {
   'demo.logged_in': 'Connecté en tant que {sub}',
   'demo.logout': 'Se déconnecter',
   'demo.strong': 'Authentification forte (SCA)',
+  'demo.accounts.title': 'Vos comptes',
+  'demo.accounts.current': 'Compte courant',
+  'demo.accounts.savings': 'Livret d’épargne',
+  'demo.accounts.account': 'Compte',
+  'demo.accounts.balance': 'Solde',
+  'demo.accounts.unavailable': 'Vos comptes ne peuvent pas être affichés. Reconnectez-vous.',
+  'demo.payees.title': 'Bénéficiaires',
+  'demo.payees.none': 'Aucun bénéficiaire pour le moment.',
+  'demo.payees.add': 'Ajouter le bénéficiaire',
+  'demo.payees.hint': 'Ajouter un bénéficiaire demande une authentification forte récente.',
+  'demo.payee.name': 'Nom du bénéficiaire',
+  'demo.payee.iban': 'IBAN',
+  'demo.payee.iban.hint': 'Par exemple FR76 3000 6000 0112 3456 7890 189.',
+  'demo.transfer.title': 'Virement',
+  'demo.transfer.hint': 'Vous confirmerez le montant et le bénéficiaire par une authentification forte.',
+  'demo.transfer.amount': 'Montant en euros',
+  'demo.transfer.amount.hint': 'Par exemple 125,40.',
+  'demo.transfer.submit': 'Autoriser le virement',
+  'demo.notice.payee_added': 'Le bénéficiaire a été ajouté.',
+  'demo.notice.payee_refused': 'Le bénéficiaire n’a pas été ajouté.',
+  'demo.notice.transfer_done': 'Le virement a été exécuté.',
+  'demo.notice.transfer_refused': 'Le virement a été refusé : il ne correspond pas à ce que vous avez autorisé.',
+  'demo.error.payee': 'Saisissez un nom et un IBAN valide.',
+  'demo.error.transfer': 'Saisissez un montant positif (deux décimales au plus), un nom et un IBAN valide.',
   'required': 'obligatoire',
   'identify.username.legend': 'Avec votre code abonné',
   'identify.subscription.legend': 'Avec votre identifiant client et votre numéro d’utilisateur',
@@ -114,6 +142,7 @@ const base = {
   'stepup.client_minimum': 'Cette application demande une authentification forte.',
   'stepup.acr_values': 'Cette application demande une authentification forte.',
   'stepup.essential_acr': 'Cette opération demande une authentification forte.',
+  'stepup.sensitive_operation': 'Cette opération sensible demande une authentification forte.',
   'keypad.legend': 'Clavier sécurisé',
   'keypad.progress': '{n} chiffre(s) saisi(s) sur {total}.',
   'keypad.erase': 'Effacer',
@@ -155,7 +184,7 @@ const base = {
 };
 
 /** Each area keeps its messages in catalogues/; one catalogue per language is assembled here. */
-const fr = { ...base, ...setup.fr, ...recovery.fr, ...admin.fr, ...profile.fr, ...expiry.fr };
+const fr = { ...base, ...setup.fr, ...recovery.fr, ...admin.fr, ...profile.fr, ...expiry.fr, ...certificate.fr, ...transaction.fr, ...sca.fr, ...passkey.fr };
 
 type Catalogue = Record<keyof typeof fr, string>;
 
@@ -212,6 +241,30 @@ const enBase: Record<keyof typeof base, string> = {
   'demo.logged_in': 'Signed in as {sub}',
   'demo.logout': 'Sign out',
   'demo.strong': 'Strong authentication (SCA)',
+  'demo.accounts.title': 'Your accounts',
+  'demo.accounts.current': 'Current account',
+  'demo.accounts.savings': 'Savings account',
+  'demo.accounts.account': 'Account',
+  'demo.accounts.balance': 'Balance',
+  'demo.accounts.unavailable': 'Your accounts cannot be shown. Please sign in again.',
+  'demo.payees.title': 'Payees',
+  'demo.payees.none': 'No payee yet.',
+  'demo.payees.add': 'Add the payee',
+  'demo.payees.hint': 'Adding a payee needs a recent strong authentication.',
+  'demo.payee.name': 'Payee name',
+  'demo.payee.iban': 'IBAN',
+  'demo.payee.iban.hint': 'For example FR76 3000 6000 0112 3456 7890 189.',
+  'demo.transfer.title': 'Transfer',
+  'demo.transfer.hint': 'You will confirm the amount and the payee with a strong authentication.',
+  'demo.transfer.amount': 'Amount in euros',
+  'demo.transfer.amount.hint': 'For example 125.40.',
+  'demo.transfer.submit': 'Authorise the transfer',
+  'demo.notice.payee_added': 'The payee was added.',
+  'demo.notice.payee_refused': 'The payee was not added.',
+  'demo.notice.transfer_done': 'The transfer was executed.',
+  'demo.notice.transfer_refused': 'The transfer was refused: it does not match what you authorised.',
+  'demo.error.payee': 'Enter a name and a valid IBAN.',
+  'demo.error.transfer': 'Enter a positive amount (at most two decimals), a name and a valid IBAN.',
   'required': 'required',
   'identify.username.legend': 'With your subscriber code',
   'identify.subscription.legend': 'With your client identifier and user number',
@@ -266,6 +319,7 @@ const enBase: Record<keyof typeof base, string> = {
   'stepup.client_minimum': 'This application needs strong authentication.',
   'stepup.acr_values': 'This application asks for strong authentication.',
   'stepup.essential_acr': 'This operation needs strong authentication.',
+  'stepup.sensitive_operation': 'This sensitive operation needs strong authentication.',
   'keypad.legend': 'Secure keypad',
   'keypad.progress': '{n} of {total} digits entered.',
   'keypad.erase': 'Erase',
@@ -306,7 +360,7 @@ const enBase: Record<keyof typeof base, string> = {
   'rejected.pin.common': 'This code is too common.',
 };
 
-const en: Catalogue = { ...enBase, ...setup.en, ...recovery.en, ...admin.en, ...profile.en, ...expiry.en };
+const en: Catalogue = { ...enBase, ...setup.en, ...recovery.en, ...admin.en, ...profile.en, ...expiry.en, ...certificate.en, ...transaction.en, ...sca.en, ...passkey.en };
 
 export type MessageId = keyof typeof fr;
 export const CATALOGUES: Record<Locale, Catalogue> = { fr, en };

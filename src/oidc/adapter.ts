@@ -10,6 +10,12 @@ const key = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantIndex = (grantId: string) => `oidc:grant:${grantId}`;
 const revokedGrant = (grantId: string) => `oidc:revoked-grant:${grantId}`;
 const consumedMark = (model: string, id: string) => `oidc:consumed:${model}:${id}`;
+/**
+ * A grant index lists its records as `Model:id`, short enough for Redis' compact small-hash
+ * encoding (ExpiringStore.setTracked); indexes written before that hold full keys.
+ */
+const indexMember = (model: string, id: string) => `${model}:${id}`;
+const memberKey = (member: string) => (member.startsWith('oidc:') ? member : `oidc:${member}`);
 
 /**
  * oidc-provider's storage for every expiring model, over the ExpiringStore contract (Redis or memory).
@@ -21,7 +27,7 @@ export function createAdapterFactory(store: ExpiringStore, clients: ClientReposi
   async function revokeGrant(grantId: string): Promise<void> {
     await store.set(revokedGrant(grantId), '1', REVOKED_TTL);
     const members = await store.members(grantIndex(grantId));
-    await store.delete(...members, grantIndex(grantId));
+    await store.delete(...members.map(memberKey), grantIndex(grantId));
   }
 
   class ClientAdapter implements Adapter {
@@ -49,23 +55,27 @@ export function createAdapterFactory(store: ExpiringStore, clients: ClientReposi
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const ttl = expiresIn && expiresIn > 0 ? expiresIn : undefined;
       const { grantId, uid, userCode } = payload;
-      const bound = Boolean(grantId) && GRANT_BOUND.has(this.model);
-      if (bound) await store.addToSet(grantIndex(grantId!), key(this.model, id), ttl ?? REVOKED_TTL);
-      await store.set(key(this.model, id), JSON.stringify(payload), ttl);
-      // Checked after writing: a revocation racing this write either sees the record or is seen here.
-      if (bound && this.model !== 'Grant' && (await store.get(revokedGrant(grantId!)))) {
-        await store.delete(key(this.model, id));
-        throw new errors.InvalidGrant('grant was revoked');
+      const value = JSON.stringify(payload);
+      const writes: { key: string; value: string; ttlSeconds?: number }[] = [];
+      if (grantId && GRANT_BOUND.has(this.model)) {
+        // Indexed under its grant and written unless the grant is revoked, in one atomic step: a
+        // revocation racing this write either refuses it or finds it in the index.
+        const track = { set: grantIndex(grantId), member: indexMember(this.model, id), setTtlSeconds: ttl ?? REVOKED_TTL, unless: this.model === 'Grant' ? undefined : revokedGrant(grantId) };
+        if (!(await store.setTracked(key(this.model, id), value, ttl, track))) throw new errors.InvalidGrant('grant was revoked');
+      } else {
+        writes.push({ key: key(this.model, id), value, ttlSeconds: ttl });
       }
-      if (uid) await store.set(key(`${this.model}:uid`, uid), id, ttl);
-      if (userCode) await store.set(key(`${this.model}:userCode`, userCode), id, ttl);
+      if (uid) writes.push({ key: key(`${this.model}:uid`, uid), value: id, ttlSeconds: ttl });
+      if (userCode) writes.push({ key: key(`${this.model}:userCode`, userCode), value: id, ttlSeconds: ttl });
+      if (writes.length === 1) await store.set(writes[0]!.key, writes[0]!.value, ttl);
+      else if (writes.length > 1) await store.setMany(writes);
     }
 
+    /** The record and its consumed mark in one round trip. */
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const raw = await store.get(key(this.model, id));
+      const [raw, consumed] = await store.getMany([key(this.model, id), consumedMark(this.model, id)]);
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
-      const consumed = await store.get(consumedMark(this.model, id));
       if (consumed) payload.consumed = Number(consumed);
       return payload;
     }
@@ -81,8 +91,8 @@ export function createAdapterFactory(store: ExpiringStore, clients: ClientReposi
     }
 
     async consume(id: string): Promise<void> {
-      const ttl = (await store.ttl(key(this.model, id))) ?? REVOKED_TTL;
-      const first = await store.setIfAbsent(consumedMark(this.model, id), String(Math.floor(Date.now() / 1000)), ttl);
+      // The mark lives as long as the record it marks.
+      const first = await store.setIfAbsentLike(consumedMark(this.model, id), String(Math.floor(Date.now() / 1000)), key(this.model, id), REVOKED_TTL);
       if (!first) {
         const payload = await this.find(id);
         if (payload?.grantId) await revokeGrant(payload.grantId);

@@ -1,9 +1,15 @@
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type AuthorizationDetailsForAccessToken, type AuthorizationDetailsForGrantSource, type AuthorizationDetailsForIntrospection, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { levelOfAcr, meets, requiredLevel } from '../policy/step-up.js';
+import { DETAIL_TYPES, isPayment, parseDetail } from '../policy/authorization-details.js';
+import { authorizationDetailsOf, grantedAmong, grantRequestedDetails, sameDetail } from './authorization-details-param.js';
 import type { Level } from '../policy/assurance.js';
 import type { Config } from '../config/schema.js';
 import type { ExpiringStore, Repositories } from '../domain/ports.js';
 import { createAdapterFactory } from './adapter.js';
+import { refreshRule, scaChecks } from './sca-checks.js';
+import { checkClientPolicy, POLICY_METADATA } from '../policy/client-policy.js';
+import type { ScaState } from '../policy/sca-state.js';
+import type { Clock } from '../lib/clock.js';
 import { accountClaims, CLAIMS_BY_SCOPE } from './account-claims.js';
 import type { ProviderKeys } from './keys.js';
 import type { PageRenderers } from './pages.js';
@@ -17,6 +23,9 @@ export interface ProviderDependencies {
   store: ExpiringStore;
   keys: ProviderKeys;
   pages: PageRenderers;
+  /** The SCA memory, for the policy's login checks and the refresh rule (src/oidc/sca-checks.ts). */
+  scaState: ScaState;
+  clock: Clock;
 }
 
 /**
@@ -67,6 +76,23 @@ export function createProvider(deps: ProviderDependencies): Provider {
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: pages.logout, postLogoutSuccessSource: pages.loggedOut },
+      // RFC 9126: pushed requests live 60 s (oidc-provider's fixed maximum, under FAPI 2.0's 600 s),
+      // are used once and only by the client that pushed them; a client registered with
+      // `require_pushed_authorization_requests` may use nothing else (PAR-01..04).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
+      richAuthorizationRequests: richAuthorizationRequests(),
+      // RFC 9396 tokens go to one API: the client's `guichet_resource` (RFC 8707), the default
+      // whenever details are asked; no other resource is known, so any other `resource` is refused.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (ctx, client, oneOf) => oneOf ?? (ctx.oidc.params?.authorization_details ? (client.metadata().guichet_resource as string | undefined) : undefined),
+        useGrantedResource: async (_ctx, model) => Boolean((model as { rar?: unknown[] }).rar?.length),
+        getResourceServerInfo: async (_ctx, indicator, client) => {
+          if (indicator !== client.metadata().guichet_resource) throw new errors.InvalidTarget();
+          // No scope of its own: what the token allows is its authorization_details.
+          return { scope: '', audience: indicator, accessTokenFormat: 'opaque', accessTokenTTL: config.ttl.accessToken };
+        },
+      },
     },
     ttl: {
       AuthorizationCode: config.ttl.authorizationCode,
@@ -78,18 +104,26 @@ export function createProvider(deps: ProviderDependencies): Provider {
       Session: config.ttl.session,
       Grant: config.ttl.refreshToken,
     },
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: true,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy(config) },
+    // A payment or sensitive operation is authorised once: no refresh token would renew it.
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && !(code as { rar?: unknown[] }).rar?.length,
+    // Rotation always; past the idle limit a refresh yields simple-level tokens, past the SCA period none.
+    rotateRefreshToken: refreshRule({ config, scaState: deps.scaState, clock: deps.clock }),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy(config, scaChecks({ config, scaState: deps.scaState, clock: deps.clock })) },
     extraClientMetadata: {
-      properties: ['guichet_identifier_schemes', 'guichet_first_factor', 'guichet_scrambled_keypad', 'guichet_minimum_level'],
-      validator(_ctx, key, value) {
+      properties: ['guichet_identifier_schemes', 'guichet_first_factor', 'guichet_scrambled_keypad', 'guichet_resource', ...POLICY_METADATA],
+      validator(_ctx, key, value, metadata) {
         if (value === undefined) return;
+        if ((POLICY_METADATA as readonly string[]).includes(key)) {
+          // The SCA policy knobs are checked together against the client's profile (src/config/profiles.ts).
+          const checked = checkClientPolicy(config, metadata as Record<string, unknown>);
+          if (!checked.ok) throw new Error(`invalid ${key}: ${checked.problems.join('; ')}`);
+          return;
+        }
         const ok =
           (key === 'guichet_identifier_schemes' && Array.isArray(value) && value.every((v) => v === 'username' || v === 'subscription')) ||
           (key === 'guichet_first_factor' && (value === 'password' || value === 'pin' || value === 'card')) ||
           (key === 'guichet_scrambled_keypad' && typeof value === 'boolean') ||
-          (key === 'guichet_minimum_level' && (value === 'simple' || value === 'sca' || value === 'sca-phr'));
+          (key === 'guichet_resource' && typeof value === 'string' && URL.canParse(value) && !value.includes('#'));
         if (!ok) throw new Error(`invalid ${key}`);
       },
     },
@@ -121,24 +155,72 @@ export function createProvider(deps: ProviderDependencies): Provider {
 /**
  * The grant a session holds for the client, or, for first-party clients (consent is implied by the
  * contract between the bank and its own apps), a new one covering what is asked. A revoked grant
- * (for example after refresh-token reuse) is replaced the same way, never resurrected.
+ * (for example after refresh-token reuse) is replaced the same way, never resurrected. Its
+ * `authorization_details` are the request's, set only on resuming after an interaction: every request
+ * with details has one (oidc-provider's `rar_prompt`, and the SCA they need), and the login pages
+ * show the details there before the SCA completes.
  */
 async function loadOrImplyGrant(ctx: KoaContextWithOIDC, repos: Repositories) {
   const { oidc } = ctx;
   const clientId = oidc.client!.clientId;
   const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(clientId);
+  const firstParty = async () => Boolean((await repos.clients.find(clientId))?.firstParty);
   if (grantId) {
     const existing = await oidc.provider.Grant.find(grantId);
-    if (existing) return existing;
+    if (existing) {
+      if (oidc.result && (await firstParty()) && grantRequestedDetails(existing, oidc.params)) await existing.save();
+      return existing;
+    }
   }
   const accountId = oidc.session?.accountId;
-  if (!accountId || !(await repos.clients.find(clientId))?.firstParty) return undefined;
+  if (!accountId || !(await firstParty())) return undefined;
   const grant = new oidc.provider.Grant({ clientId, accountId });
   grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
   const claims = [...oidc.requestParamClaims].filter((c) => c !== undefined);
   if (claims.length > 0) grant.addOIDCClaims(claims);
+  if (oidc.result) grantRequestedDetails(grant, oidc.params);
   await grant.save();
   return grant;
+}
+
+/**
+ * RFC 9396 with Guichet's three types (src/policy/authorization-details.ts). Every detail must match
+ * its schema as sent (no normalising behind the client's back: the page shows, the token carries and
+ * the API checks the same bytes). A payment must come through PAR (RFC 9396 §12, ASVS 5.0 10.4.15):
+ * a query string can be altered by the browser. The client's registered `authorization_details_types`
+ * limit what it may ask (oidc-provider checks them, `[]` when not registered).
+ */
+function richAuthorizationRequests() {
+  type Detail = { type: string; [key: string]: unknown };
+  const validate = async (ctx: KoaContextWithOIDC, detail: Detail) => {
+    const parsed = parseDetail(detail);
+    if (!parsed.ok) throw new errors.InvalidAuthorizationDetails(parsed.problems.join('; '));
+    if (!sameDetail(parsed.detail, detail)) throw new errors.InvalidAuthorizationDetails('authorization details must be sent in canonical form (IBAN in capitals without spaces, names without surrounding spaces)');
+    if (isPayment(parsed.detail) && ctx.oidc.route === 'authorization' && !('PushedAuthorizationRequest' in ctx.oidc.entities)) {
+      throw new errors.InvalidAuthorizationDetails('payment authorization details must be pushed (RFC 9126 PAR)');
+    }
+  };
+  return {
+    enabled: true,
+    types: Object.fromEntries(DETAIL_TYPES.map((type) => [type, { validate }])),
+    // The code carries what this request asked and the grant holds: never a detail the user did not see.
+    authorizationDetailsForGrantSource: (async (ctx) => {
+      const requested = authorizationDetailsOf(ctx.oidc.params as Record<string, unknown>);
+      if (!requested) return undefined;
+      return grantedAmong(requested, ctx.oidc.grant?.rar ?? []) as Detail[];
+    }) satisfies AuthorizationDetailsForGrantSource,
+    // The token request may narrow the details (RFC 9396 §6.1), never add to them.
+    authorizationDetailsForAccessToken: (async (ctx, _token, source) => {
+      const granted = ((source as { rar?: Detail[] } | undefined)?.rar ?? []) as Detail[];
+      const asked = ctx.oidc.params?.authorization_details;
+      if (typeof asked !== 'string') return granted.length ? granted : undefined;
+      const narrowed = JSON.parse(asked) as unknown[];
+      const kept = grantedAmong(narrowed, granted) as Detail[];
+      if (kept.length !== narrowed.length) throw new errors.InvalidAuthorizationDetails('the token request asks for authorization details that were not granted');
+      return kept.length ? kept : undefined;
+    }) satisfies AuthorizationDetailsForAccessToken,
+    authorizationDetailsForIntrospection: ((_ctx, token) => (token as { rar?: Detail[] }).rar) satisfies AuthorizationDetailsForIntrospection,
+  };
 }
 
 /**
@@ -146,16 +228,20 @@ async function loadOrImplyGrant(ctx: KoaContextWithOIDC, repos: Repositories) {
  * sends the user back to Guichet when the session's level is below what the request or the
  * client's minimum asks, so a step-up runs (reason `level_below_requested`).
  */
-function loginPolicy(config: Readonly<Config>) {
+function loginPolicy(config: Readonly<Config>, policyChecks: interactionPolicy.Check[]) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
+  for (const check of policyChecks) login.checks.add(check);
   login.checks.add(
     new interactionPolicy.Check('level_below_requested', 'the session does not reach the requested authentication level', (ctx) => {
       const { oidc } = ctx;
       if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       const minimum = (oidc.client?.metadata().guichet_minimum_level as Level | undefined) ?? config.sca.defaultMinimumLevel;
-      const wanted = requiredLevel({ acrValues: oidc.params?.acr_values as string | undefined, clientMinimum: minimum }, config.acr);
-      const reached = (oidc.acr && levelOfAcr(oidc.acr, config.acr)) || 'none';
+      const details = authorizationDetailsOf(oidc.params as Record<string, unknown>);
+      const wanted = requiredLevel({ acrValues: oidc.params?.acr_values as string | undefined, clientMinimum: minimum, authorizationDetails: details }, config.acr);
+      // A payment's SCA must be its own, bound to amount and payee (RTS art. 5): the session's
+      // earlier level does not count until this authorization's login has run.
+      const reached = details?.some(isPayment) && !oidc.result?.login ? 'none' : (oidc.acr && levelOfAcr(oidc.acr, config.acr)) || 'none';
       return meets(reached, wanted.level) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
     }),
   );

@@ -24,6 +24,12 @@ export function cacheAccounts(inner: AccountRepository, store: ExpiringStore): A
       if (account) await store.set(key(id), JSON.stringify(account), ACCOUNT_TTL);
       return account;
     },
+    /** A login reads the account anyway: the cache gets it, for the findById that ends the login. */
+    async findForLogin(identifier, kind) {
+      const found = await inner.findForLogin(identifier, kind);
+      if (found) await store.set(key(found.account.id), JSON.stringify(found.account), ACCOUNT_TTL);
+      return found;
+    },
     async setStatus(id, status) {
       await inner.setStatus(id, status);
       await store.delete(key(id));
@@ -36,15 +42,26 @@ export function cacheAccounts(inner: AccountRepository, store: ExpiringStore): A
   };
 }
 
-export function cacheSubscriptions(inner: SubscriptionRepository, store: ExpiringStore): SubscriptionRepository {
+/**
+ * Subscriptions are read on every login, token and userinfo call (claims) and are never changed
+ * once created: this process keeps them a few minutes (no round trip), in front of the shared copy.
+ */
+export function cacheSubscriptions(inner: SubscriptionRepository, store: ExpiringStore, now: () => number = Date.now): SubscriptionRepository {
   const key = (id: string) => `cache:subscription:${id}`;
+  const local = new Map<string, { at: number; subscription: Subscription }>();
+  const keep = (subscription: Subscription) => {
+    if (local.size >= 10_000) local.clear();
+    local.set(subscription.id, { at: now(), subscription });
+  };
   return {
     ...inner,
     async findById(id) {
+      const hit = local.get(id);
+      if (hit && now() - hit.at < SUBSCRIPTION_TTL * 1000) return hit.subscription;
       const cached = await store.get(key(id));
-      if (cached) return JSON.parse(cached) as Subscription;
-      const subscription = await inner.findById(id);
-      if (subscription) await store.set(key(id), JSON.stringify(subscription), SUBSCRIPTION_TTL);
+      const subscription = cached ? (JSON.parse(cached) as Subscription) : await inner.findById(id);
+      if (subscription && !cached) await store.set(key(id), JSON.stringify(subscription), SUBSCRIPTION_TTL);
+      if (subscription) keep(subscription);
       return subscription;
     },
   };

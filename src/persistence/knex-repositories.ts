@@ -2,11 +2,25 @@ import type { Knex } from 'knex';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/random.js';
 import type { Repositories } from '../domain/ports.js';
+import type { AuditEvent } from '../domain/audit.js';
 import type { SecretBox } from '../lib/encryption.js';
 import type { FactorCredential } from '../domain/credential.js';
 import { asDate, asJson, toAccount, toClient, toCredential, toSubscription, toTemporarySecret } from './rows.js';
 
 const json = (v: unknown): string => JSON.stringify(v);
+
+const auditRow = (event: AuditEvent, at: Date) => ({
+  at,
+  action: event.action,
+  result: event.result,
+  actor: event.actor ?? null,
+  account_id: event.accountId ?? null,
+  client_id: event.clientId ?? null,
+  ip: event.ip ?? null,
+  user_agent: event.userAgent ?? null,
+  reason: event.reason ?? null,
+  details: json(event.details ?? {}),
+});
 
 /** The Postgres side of the domain ports (PostgreSQL 15 and PGlite alike). */
 export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): Repositories {
@@ -111,6 +125,20 @@ export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): 
                 .first('accounts.*');
         return row ? toAccount(row) : null;
       },
+      async findForLogin(identifier, kind) {
+        const q = db('accounts')
+          .select('accounts.*', db.raw('row_to_json(c) as credential'), db.raw('row_to_json(t) as temporary_secret'))
+          .leftJoin(db('credentials').where({ kind }).as('c'), 'c.account_id', 'accounts.id')
+          .leftJoin('temporary_secrets as t', 't.account_id', 'accounts.id');
+        if (identifier.scheme === 'username') q.whereRaw('lower(accounts.username) = lower(?)', [identifier.username]);
+        else q.join('subscriptions', 'subscriptions.id', 'accounts.subscription_id').where('subscriptions.identifier', identifier.subscription).andWhere('accounts.user_number', identifier.userNumber);
+        const row = await q.first();
+        if (!row) return null;
+        const nested = (v: unknown) => (v === null || v === undefined ? null : asJson<Record<string, any>>(v));
+        const credential = nested(row.credential);
+        const temporary = nested(row.temporary_secret);
+        return { account: toAccount(row), credential: credential ? toCredential(credential) : null, temporarySecret: temporary ? toTemporarySecret(temporary) : null };
+      },
       async findByEmail(email) {
         const rows = await db('accounts').whereRaw('lower(email) = lower(?)', [email]);
         return rows.map(toAccount);
@@ -209,8 +237,11 @@ export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): 
       async replaceHash(id, secretHash) {
         await db('credentials').where({ id }).update({ secret_hash: secretHash });
       },
-      async recordSuccess(id, at) {
-        await db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0, block_count: 0, blocked_until: null });
+      async recordSuccess(id, at, audit) {
+        const success = db('credentials').where({ id }).update({ last_used_at: at, failed_count: 0, block_count: 0, blocked_until: null });
+        // A data-modifying CTE always runs to completion, within the INSERT's statement.
+        if (audit) await db.with('success', success).insert(auditRow(audit, clock.now())).into('audit_events');
+        else await success;
       },
       async listExpiring(kind, since, until, limit) {
         const rows = await db('credentials').where({ kind }).andWhere('expires_at', '>=', since).andWhere('expires_at', '<', until).orderBy('expires_at').limit(limit);
@@ -248,18 +279,7 @@ export function createKnexRepositories(db: Knex, clock: Clock, box: SecretBox): 
     },
     audit: {
       async record(event) {
-        await db('audit_events').insert({
-          at: clock.now(),
-          action: event.action,
-          result: event.result,
-          actor: event.actor ?? null,
-          account_id: event.accountId ?? null,
-          client_id: event.clientId ?? null,
-          ip: event.ip ?? null,
-          user_agent: event.userAgent ?? null,
-          reason: event.reason ?? null,
-          details: json(event.details ?? {}),
-        });
+        await db('audit_events').insert(auditRow(event, clock.now()));
       },
       async list({ accountId, action, limit = 100 }) {
         const q = db('audit_events').orderBy('id', 'desc').limit(limit);

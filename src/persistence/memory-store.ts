@@ -23,7 +23,18 @@ export function createMemoryStore(clock: Clock): ExpiringStore {
   };
   const expiry = (ttlSeconds?: number) => (ttlSeconds && ttlSeconds > 0 ? now() + Math.ceil(ttlSeconds) * 1000 : null);
 
-  return {
+  const addMember = (key: string, member: string, ttlSeconds: number) => {
+    const entry = live(key);
+    const wanted = expiry(ttlSeconds)!;
+    if (entry && entry.value instanceof Set) {
+      entry.value.add(member);
+      if (entry.expiresAt !== null && entry.expiresAt < wanted) entry.expiresAt = wanted;
+    } else {
+      entries.set(key, { value: new Set([member]), expiresAt: wanted });
+    }
+  };
+
+  const store: ExpiringStore = {
     async get(key) {
       const entry = live(key);
       if (entry === undefined) return null;
@@ -42,14 +53,7 @@ export function createMemoryStore(clock: Clock): ExpiringStore {
       for (const key of keys) entries.delete(key);
     },
     async addToSet(key, member, ttlSeconds) {
-      const entry = live(key);
-      const wanted = expiry(ttlSeconds)!;
-      if (entry && entry.value instanceof Set) {
-        entry.value.add(member);
-        if (entry.expiresAt !== null && entry.expiresAt < wanted) entry.expiresAt = wanted;
-      } else {
-        entries.set(key, { value: new Set([member]), expiresAt: wanted });
-      }
+      addMember(key, member, ttlSeconds);
     },
     async members(key) {
       const entry = live(key);
@@ -73,9 +77,33 @@ export function createMemoryStore(clock: Clock): ExpiringStore {
       if (!entry || entry.expiresAt === null) return null;
       return Math.ceil((entry.expiresAt - now()) / 1000);
     },
+    async getMany(keys) {
+      return Promise.all(keys.map((key) => store.get(key)));
+    },
+    // One process, no await between the steps: each of these is atomic as Redis' MULTI or Lua is.
+    async setMany(list) {
+      for (const { key, value, ttlSeconds } of list) entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
+    },
+    async incrementFrom(key, initial, ttlSeconds) {
+      // increment's body runs before its first await: nothing comes between the two steps.
+      if (!live(key)) entries.set(key, { value: String(Math.trunc(initial)), expiresAt: expiry(ttlSeconds) });
+      return store.increment(key, ttlSeconds);
+    },
+    async setTracked(key, value, ttlSeconds, track) {
+      if (track.unless && live(track.unless)) return false;
+      addMember(track.set, track.member, track.setTtlSeconds);
+      entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
+      return true;
+    },
+    async setIfAbsentLike(key, value, ttlOf, fallbackTtlSeconds) {
+      const like = live(ttlOf);
+      const remaining = like?.expiresAt ? Math.ceil((like.expiresAt - now()) / 1000) : fallbackTtlSeconds;
+      return store.setIfAbsent(key, value, remaining); // runs to its end synchronously, like the lines above
+    },
     async ping() {},
     async close() {
       entries.clear();
     },
   };
+  return store;
 }

@@ -21,22 +21,23 @@ export function createAbuseGuard(deps: { store: ExpiringStore; limiters: RateLim
   const byIdentifier = deps.limiters.create('identifier', policy.perIdentifier);
   const ipFailures = (ip: string) => `abuse:fail:ip:${ip}`;
   const idFailures = (identifier: string) => `abuse:fail:id:${digest(identifier)}`;
-  const count = async (key: string) => Number((await store.get(key)) ?? 0);
 
   return {
+    /**
+     * Both limits are consumed together (one round trip): a request refused for its IP still counts
+     * against the identifier, which only makes the identifier's limit stricter.
+     */
     async checkRate(ip: string, identifier?: string): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
-      const ipResult = await byIp.consume(ip);
-      if (!ipResult.allowed) return ipResult;
-      return identifier ? byIdentifier.consume(digest(identifier)) : ipResult;
+      const [ipResult, idResult] = await Promise.all([byIp.consume(ip), identifier ? byIdentifier.consume(digest(identifier)) : undefined]);
+      return !ipResult.allowed || !idResult ? ipResult : idResult;
     },
     async captchaRequired(ip: string, identifier: string | undefined): Promise<boolean> {
       if (policy.captchaAfterFailures <= 0) return false;
-      const [fromIp, onIdentifier] = await Promise.all([count(ipFailures(ip)), identifier ? count(idFailures(identifier)) : 0]);
-      return fromIp >= policy.captchaAfterFailures || onIdentifier >= policy.captchaAfterFailures;
+      const counts = await store.getMany(identifier ? [ipFailures(ip), idFailures(identifier)] : [ipFailures(ip)]);
+      return counts.some((n) => Number(n ?? 0) >= policy.captchaAfterFailures);
     },
     async recordFailure(ip: string, identifier: string | undefined): Promise<void> {
-      await store.increment(ipFailures(ip), policy.failureWindowSeconds);
-      if (identifier) await store.increment(idFailures(identifier), policy.failureWindowSeconds);
+      await Promise.all([store.increment(ipFailures(ip), policy.failureWindowSeconds), identifier ? store.increment(idFailures(identifier), policy.failureWindowSeconds) : undefined]);
     },
     async recordSuccess(identifier: string): Promise<void> {
       await store.delete(idFailures(identifier));

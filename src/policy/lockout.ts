@@ -39,8 +39,8 @@ export function createLockout(deps: { store: ExpiringStore; credentials: Pick<Cr
       const now = clock.now();
       if (c.blockedAt) return { kind: 'blocked', permanent: true, until: null };
       if (c.blockedUntil && c.blockedUntil > now) return { kind: 'blocked', permanent: false, until: c.blockedUntil };
-      await store.setIfAbsent(counterKey(c), String(c.failedCount), COUNTER_TTL);
-      const attempt = await store.increment(counterKey(c), COUNTER_TTL);
+      // A lost or expired counter resumes from the durable count; one atomic step, one round trip.
+      const attempt = await store.incrementFrom(counterKey(c), c.failedCount, COUNTER_TTL);
       if (attempt > policy.maxAttempts) return { kind: 'blocked', permanent: c.blockCount >= policy.temporaryBlocks, until: null };
       return { kind: 'proceed', attempt };
     },

@@ -3,7 +3,7 @@ import type { ScaPolicy } from '../config/profiles.js';
 import { LEVEL_RANK, type Requirement } from './step-up.js';
 
 /** Why SCA (or more) is asked now: each rule is a named check, logged and explained on the page. */
-export type ScaReason = 'sca_period_elapsed' | 'new_device' | 'idle_after_sca' | 'client_minimum' | 'acr_values' | 'essential_acr' | 'level_below_requested';
+export type ScaReason = 'sca_period_elapsed' | 'new_device' | 'idle_after_sca' | 'client_minimum' | 'acr_values' | 'essential_acr' | 'sensitive_operation' | 'level_below_requested';
 
 /** What Guichet knows about this account, device and session when a request comes in. */
 export interface ScaFacts {

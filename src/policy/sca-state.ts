@@ -8,14 +8,14 @@ const DEVICE_SECONDS = 400 * 86_400;
 
 /**
  * The SCA memory kept in the shared store (Redis): when each account last completed SCA, which
- * devices have done SCA for it, and a sliding idle key per session after SCA. Only presence counts:
+ * devices have done SCA for it, and a sliding idle key per session (account and device) after SCA. Only presence counts:
  * a flushed store forgets everything, which makes Guichet ask for SCA, never skip it.
  */
 export function createScaState(deps: { store: ExpiringStore; clock: Clock }) {
   const { store, clock } = deps;
   const lastKey = (accountId: string) => `sca:last:${accountId}`;
   const deviceKey = (accountId: string, deviceId: string) => `sca:device:${accountId}:${deviceId}`;
-  const idleKey = (sessionUid: string) => `sca:idle:${sessionUid}`;
+  const idleKey = (sessionKey: string) => `sca:idle:${sessionKey}`;
 
   return {
     async lastScaAt(accountId: string): Promise<Date | null> {
@@ -26,22 +26,22 @@ export function createScaState(deps: { store: ExpiringStore; clock: Clock }) {
       return deviceId !== null && (await store.get(deviceKey(accountId, deviceId))) !== null;
     },
     /** The value is the last activity's time, compared with the clock (the TTL only cleans up). */
-    async scaStillActive(sessionUid: string | null | undefined, idleSeconds: number): Promise<boolean> {
-      if (!sessionUid) return false;
-      const raw = await store.get(idleKey(sessionUid));
+    async scaStillActive(sessionKey: string | null | undefined, idleSeconds: number): Promise<boolean> {
+      if (!sessionKey) return false;
+      const raw = await store.get(idleKey(sessionKey));
       return raw !== null && clock.now().getTime() - Number(raw) <= idleSeconds * 1000;
     },
     /** After a completed SCA: the period restarts, the device becomes known, the idle timer starts. */
-    async recordSca(input: { accountId: string; deviceId: string | null; sessionUid: string | null; idleSeconds: number }): Promise<void> {
+    async recordSca(input: { accountId: string; deviceId: string | null; sessionKey: string | null; idleSeconds: number }): Promise<void> {
       const now = clock.now().getTime();
       await store.set(lastKey(input.accountId), String(now), LONGEST_PERIOD_SECONDS);
       if (input.deviceId) await store.set(deviceKey(input.accountId, input.deviceId), String(now), DEVICE_SECONDS);
-      if (input.sessionUid) await store.set(idleKey(input.sessionUid), String(now), input.idleSeconds + 60);
+      if (input.sessionKey) await store.set(idleKey(input.sessionKey), String(now), input.idleSeconds + 60);
     },
     /** Activity at SCA level slides the idle limit; a session already idle is not revived. */
-    async touch(sessionUid: string, idleSeconds: number): Promise<boolean> {
-      if (!(await this.scaStillActive(sessionUid, idleSeconds))) return false;
-      await store.set(idleKey(sessionUid), String(clock.now().getTime()), idleSeconds + 60);
+    async touch(sessionKey: string, idleSeconds: number): Promise<boolean> {
+      if (!(await this.scaStillActive(sessionKey, idleSeconds))) return false;
+      await store.set(idleKey(sessionKey), String(clock.now().getTime()), idleSeconds + 60);
       return true;
     },
   };

@@ -42,7 +42,7 @@ beforeAll(async () => {
   const [portA, portB] = [await freePort(), await freePort()];
   a = `http://localhost:${portA}`;
   b = `http://localhost:${portB}`;
-  const env = { ...process.env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, GUICHET_REDIS_PREFIX: testRedisPrefix(), GUICHET_ISSUER: a, GUICHET_SECRET_KEY: secretKey, GUICHET_SEED_DEMO: 'false', LOG_LEVEL: 'warn', NODE_OPTIONS: '' };
+  const env = { ...process.env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, GUICHET_REDIS_PREFIX: testRedisPrefix(), GUICHET_ISSUER: a, GUICHET_SECRET_KEY: secretKey, GUICHET_SEED_DEMO: 'false', GUICHET_SCA_PROFILE: 'basic', LOG_LEVEL: 'warn', NODE_OPTIONS: '' };
   const started = [portA, portB].map((port) => {
     const output: string[] = [];
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });

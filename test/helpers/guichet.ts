@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
@@ -9,6 +9,16 @@ import { createAccountAdmin } from '../../src/admin/account-admin.js';
 import type { Clock } from '../../src/lib/clock.js';
 import type { CaptchaSource, ExpiringStore, Mailer } from '../../src/domain/ports.js';
 import { createTestDatabase, testRedisPrefix, TEST_REDIS_URL } from './services.js';
+import { createClientCertificateServer, readListenerCredentials } from '../../src/authenticators/x509/tls-listener.js';
+
+/** A port free on 127.0.0.1 now (the listener opens it a moment later, as main.ts would). */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 export interface RunningGuichet {
   url: string;
@@ -16,6 +26,8 @@ export interface RunningGuichet {
   server: Server;
   /** Every log line the provider wrote, to assert on (and to prove no secret is logged). */
   logs: string[];
+  /** `https://localhost:<port>` of the client-certificate listener, with `certificateListener`. */
+  certificateUrl?: string;
   admin: ReturnType<typeof createAccountAdmin>;
   stop(): Promise<void>;
 }
@@ -29,6 +41,12 @@ export interface StartOptions {
   redisPrefix?: string;
   captchaSource?: CaptchaSource;
   mailer?: Mailer;
+  /**
+   * Also open Guichet's client-certificate TLS listener, as main.ts does, on a free port of
+   * 127.0.0.1 (`x509.tls.port` is set to it; the test gives `x509.enabled`, `caFiles` and
+   * `tls.keyFile`/`tls.certFile`). Its origin is `certificateUrl`.
+   */
+  certificateListener?: boolean;
 }
 
 /** A captcha whose answers the test reads: the product's captcha code path, with a known source. */
@@ -45,14 +63,23 @@ export function knownCaptcha(): CaptchaSource & { answers: string[] } {
 }
 
 /** Starts Guichet on a free port against the real Postgres (own database) and Redis (own prefix). */
+/**
+ * Tests run under the `basic` SCA profile unless they set `sca.profile`: most test one rule at a
+ * time, and the PSD2 profile's first-access SCA would ask every login for a second factor. The
+ * SCA policy's own tests (test/e2e/sca-policy.test.ts) set `psd2`.
+ */
+const withTestDefaults = (config: Record<string, unknown> = {}): Record<string, unknown> => ({ ...config, sca: { profile: 'basic', ...((config.sca as Record<string, unknown> | undefined) ?? {}) } });
+
 export async function startGuichet(options: StartOptions = {}): Promise<RunningGuichet> {
   // Validate first: an invalid configuration must fail the test, not leave a server open.
-  loadConfig({}, { databaseUrl: 'postgres://check', redisUrl: TEST_REDIS_URL, seedDemo: false, ...options.config });
+  loadConfig({}, { databaseUrl: 'postgres://check', redisUrl: TEST_REDIS_URL, seedDemo: false, ...withTestDefaults(options.config) });
   const database = options.databaseUrl ? null : await createTestDatabase();
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
+  const tlsPort = options.certificateListener ? await freePort() : 0;
+  const x509 = (options.config?.x509 ?? {}) as Record<string, unknown>;
   let config: Readonly<Config>;
   try {
     config = loadConfig({}, {
@@ -62,7 +89,8 @@ export async function startGuichet(options: StartOptions = {}): Promise<RunningG
       redisPrefix: options.redisPrefix ?? testRedisPrefix(),
       logLevel: 'info',
       seedDemo: false,
-      ...options.config,
+      ...withTestDefaults(options.config),
+      ...(options.certificateListener ? { x509: { ...x509, tls: { ...((x509.tls as Record<string, unknown> | undefined) ?? {}), port: tlsPort } } } : {}),
     });
   } catch (e) {
     server.close();
@@ -73,6 +101,8 @@ export async function startGuichet(options: StartOptions = {}): Promise<RunningG
   const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } }));
   const container = await createContainer(config, { clock: options.clock, logger, store: options.store, captchaSource: options.captchaSource, mailer: options.mailer });
   server.on('request', container.provider.callback());
+  const certificateServer = options.certificateListener ? createClientCertificateServer({ ...(await readListenerCredentials(config.x509)), handler: container.provider.callback() }) : null;
+  if (certificateServer) await new Promise<void>((resolve) => certificateServer.listen(tlsPort, '127.0.0.1', resolve));
   const admin = createAccountAdmin(container, 'test');
   return {
     url,
@@ -80,7 +110,12 @@ export async function startGuichet(options: StartOptions = {}): Promise<RunningG
     server,
     logs,
     admin,
+    ...(certificateServer ? { certificateUrl: `https://localhost:${tlsPort}` } : {}),
     async stop() {
+      if (certificateServer) {
+        certificateServer.closeAllConnections();
+        await new Promise<void>((resolve) => certificateServer.close(() => resolve()));
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await container.close();

@@ -191,5 +191,89 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
       expect(await store.increment(key, 120)).toBe(1);
       expect((await store.ttl(key))!).toBeGreaterThan(100);
     });
+
+    test('getMany reads several keys in order, null where absent', async () => {
+      const [a, absent, b] = [fresh('mget'), fresh('mget'), fresh('mget')];
+      await store.set(a, 'A');
+      await store.set(b, 'B');
+      expect(await store.getMany([a, absent, b])).toEqual(['A', null, 'B']);
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    test('setMany writes every entry with its own TTL', async () => {
+      const [a, b] = [fresh('mset'), fresh('mset')];
+      await store.setMany([
+        { key: a, value: '1', ttlSeconds: 120 },
+        { key: b, value: '2' },
+      ]);
+      expect(await store.getMany([a, b])).toEqual(['1', '2']);
+      expect((await store.ttl(a))!).toBeGreaterThan(100);
+      expect(await store.ttl(b)).toBeNull();
+    });
+
+    test('incrementFrom starts an absent counter at the initial value, then counts like increment', async () => {
+      const key = fresh('incr-from');
+      expect(await store.incrementFrom(key, 3, 120)).toBe(4);
+      expect(await store.incrementFrom(key, 3, 120)).toBe(5);
+      expect(await store.increment(key, 120)).toBe(6);
+      expect((await store.ttl(key))!).toBeGreaterThan(100);
+      const zero = fresh('incr-from-zero');
+      expect(await store.incrementFrom(zero, 0, 120)).toBe(1);
+    });
+
+    test('incrementFrom is atomic: 50 parallel calls from 2 return 3..52, each once', async () => {
+      const key = fresh('incr-from-race');
+      const values = await Promise.all(range(1, 50).map(() => store.incrementFrom(key, 2, 60)));
+      expect([...values].sort((a, b) => a - b)).toEqual(range(3, 52));
+    });
+
+    test('setTracked writes the key and lists its member, unless the marker exists', async () => {
+      const [key, set, marker, refused] = [fresh('tracked'), fresh('tracked-set'), fresh('tracked-marker'), fresh('tracked')];
+      expect(await store.setTracked(key, 'v', 120, { set, member: 'Model:1', setTtlSeconds: 300, unless: marker })).toBe(true);
+      expect(await store.get(key)).toBe('v');
+      expect((await store.ttl(key))!).toBeLessThanOrEqual(120);
+      expect(await store.members(set)).toEqual(['Model:1']);
+      expect((await store.ttl(set))!).toBeGreaterThan(200);
+
+      await store.set(marker, '1', 60);
+      expect(await store.setTracked(refused, 'w', 120, { set, member: 'Model:2', setTtlSeconds: 300, unless: marker })).toBe(false);
+      expect(await store.get(refused)).toBeNull();
+      expect(await store.members(set)).toEqual(['Model:1']);
+
+      // Without a marker to check, and without a TTL, it always writes.
+      const forever = fresh('tracked-forever');
+      expect(await store.setTracked(forever, 'x', undefined, { set, member: 'Model:3', setTtlSeconds: 60 })).toBe(true);
+      expect(await store.ttl(forever)).toBeNull();
+      expect((await store.members(set)).sort()).toEqual(['Model:1', 'Model:3']);
+      expect((await store.ttl(set))!).toBeGreaterThan(200);
+    });
+
+    test('setTracked against "mark, then delete the members": no write survives the revocation', async () => {
+      const set = fresh('race-set');
+      const marker = fresh('race-marker');
+      const keys = range(1, 30).map(() => fresh('race-record'));
+      const revoke = async () => {
+        await store.set(marker, '1', 60);
+        const members = await store.members(set);
+        await store.delete(...members, set);
+      };
+      const results = await Promise.all([...keys.map((key) => store.setTracked(key, 'v', 60, { set, member: key, setTtlSeconds: 60, unless: marker })), revoke().then(() => 'revoked' as const)]);
+      expect(results).toContain('revoked');
+      expect(await store.getMany(keys)).toEqual(keys.map(() => null));
+    });
+
+    test('setIfAbsentLike takes the TTL of another key, or the fallback, and sets only once', async () => {
+      const [record, mark, orphan] = [fresh('like-record'), fresh('like-mark'), fresh('like-orphan')];
+      await store.set(record, 'r', 40);
+      expect(await store.setIfAbsentLike(mark, 'first', record, 600)).toBe(true);
+      expect(await store.setIfAbsentLike(mark, 'second', record, 600)).toBe(false);
+      expect(await store.get(mark)).toBe('first');
+      expect((await store.ttl(mark))!).toBeLessThanOrEqual(40);
+      expect(await store.setIfAbsentLike(orphan, 'o', fresh('like-absent'), 600)).toBe(true);
+      expect((await store.ttl(orphan))!).toBeGreaterThan(500);
+      const raced = fresh('like-race');
+      const wins = await Promise.all(range(1, 20).map((i) => store.setIfAbsentLike(raced, `c${i}`, record, 600)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+    });
   });
 }

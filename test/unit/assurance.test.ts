@@ -6,6 +6,7 @@ const pin: CompletedMethod = { authenticator: 'pin', factors: ['knowledge'] };
 const totp: CompletedMethod = { authenticator: 'totp', factors: ['possession'] };
 const emvCap: CompletedMethod = { authenticator: 'emv-cap', factors: ['possession', 'knowledge'] };
 const passkey: CompletedMethod = { authenticator: 'webauthn', factors: ['possession', 'inherence'], phishingResistant: true };
+const securityQuestions: CompletedMethod = { authenticator: 'security-questions', factors: ['knowledge'] };
 const securityKey: CompletedMethod = { authenticator: 'webauthn', factors: ['possession'], phishingResistant: true };
 
 describe('levelOf', () => {
@@ -20,6 +21,11 @@ describe('levelOf', () => {
 
   test('two methods of the same class are still simple', () => {
     expect(levelOf([password, pin])).toBe('simple');
+  });
+
+  test('PSD2-02 two knowledge factors (password and security questions) never make SCA; password and an OTP device do', () => {
+    expect(levelOf([password, securityQuestions])).toBe('simple');
+    expect(levelOf([password, totp])).toBe('sca');
   });
 
   test('a phishing-resistant method alone is still simple', () => {

@@ -71,7 +71,7 @@ describe('SCA memory in the store (createScaState)', () => {
   test('PSD2-10 idle 4 min 59 s after SCA: still SCA; 5 min 01 s: only a simple session for SCA-level requests', async () => {
     const clock = new ManualClock(T0);
     const state = createScaState({ store: createMemoryStore(clock), clock });
-    await state.recordSca({ accountId: 'a1', deviceId: 'd1', sessionUid: 's1', idleSeconds: 300 });
+    await state.recordSca({ accountId: 'a1', deviceId: 'd1', sessionKey: 's1', idleSeconds: 300 });
     clock.advance(299_000);
     expect(sessionLevel('sca', { scaStillActive: await state.scaStillActive('s1', 300) })).toEqual({ level: 'sca', idleExpired: false });
     clock.advance(2_000);
@@ -82,7 +82,7 @@ describe('SCA memory in the store (createScaState)', () => {
   test('activity slides the idle limit, but an idle session is not revived', async () => {
     const clock = new ManualClock(T0);
     const state = createScaState({ store: createMemoryStore(clock), clock });
-    await state.recordSca({ accountId: 'a1', deviceId: null, sessionUid: 's1', idleSeconds: 300 });
+    await state.recordSca({ accountId: 'a1', deviceId: null, sessionKey: 's1', idleSeconds: 300 });
     clock.advance(240_000);
     expect(await state.touch('s1', 300)).toBe(true);
     clock.advance(240_000);
@@ -97,7 +97,7 @@ describe('SCA memory in the store (createScaState)', () => {
     const state = createScaState({ store, clock });
     expect(await state.deviceKnown('a1', 'd1')).toBe(false);
     expect(await state.lastScaAt('a1')).toBeNull();
-    await state.recordSca({ accountId: 'a1', deviceId: 'd1', sessionUid: null, idleSeconds: 300 });
+    await state.recordSca({ accountId: 'a1', deviceId: 'd1', sessionKey: null, idleSeconds: 300 });
     expect(await state.deviceKnown('a1', 'd1')).toBe(true);
     expect(await state.deviceKnown('a2', 'd1')).toBe(false);
     expect(await state.lastScaAt('a1')).toEqual(T0);

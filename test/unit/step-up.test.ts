@@ -26,3 +26,15 @@ describe('requiredLevel', () => {
     for (const level of ['simple', 'sca', 'sca-phr'] as const) expect(levelOfAcr(acrOf(level, names), names)).toBe(level);
   });
 });
+
+describe('requiredLevel with authorization_details', () => {
+  test('RAR-01 any authorization_details raise a simple request to essential SCA, reason sensitive_operation', () => {
+    expect(requiredLevel({ clientMinimum: 'simple', authorizationDetails: [{ type: 'sensitive_operation' }] }, names)).toEqual({ level: 'sca', essential: true, reason: 'sensitive_operation' });
+    expect(requiredLevel({ clientMinimum: 'simple', acrValues: 'urn:l:simple', authorizationDetails: [{ type: 'payment_initiation' }] }, names)).toEqual({ level: 'sca', essential: true, reason: 'sensitive_operation' });
+  });
+  test('no details or an empty list change nothing; a higher level asked elsewhere stays', () => {
+    expect(requiredLevel({ clientMinimum: 'simple', authorizationDetails: null }, names).level).toBe('simple');
+    expect(requiredLevel({ clientMinimum: 'simple', authorizationDetails: [] }, names).level).toBe('simple');
+    expect(requiredLevel({ clientMinimum: 'simple', acrValues: 'urn:l:phr', authorizationDetails: [{ type: 'payment_initiation' }] }, names)).toEqual({ level: 'sca-phr', essential: true, reason: 'acr_values' });
+  });
+});

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CredentialRepository } from '../../domain/ports.js';
 import type { PasswordHasher } from '../../domain/password-hasher.js';
 import type { SecretCredential } from '../../domain/credential.js';
+import type { AuditEvent } from '../../domain/audit.js';
 import type { AmrValue, Authenticator } from '../contract.js';
 
 const input = z.object({ secret: z.string().min(1).max(1024) });
@@ -51,9 +52,10 @@ export function createSecretAuthenticator(options: { id: 'password' | 'pin'; amr
       const rehash = deps.hasher.needsRehash(credential.secretHash) ? await deps.hasher.hash(normalised) : null;
       return { kind: 'verified', accountId: ctx.account.id, evidence: { credentialId: credential.id, rehash } };
     },
-    async commit(ctx, evidence) {
+    /** `audit`: the login's success event, written with the credential's update (one statement). */
+    async commit(ctx, evidence, audit?: AuditEvent) {
       if (evidence.rehash) await deps.credentials.replaceHash(evidence.credentialId, evidence.rehash);
-      await deps.credentials.recordSuccess(evidence.credentialId, ctx.now);
+      await deps.credentials.recordSuccess(evidence.credentialId, ctx.now, audit);
     },
   } satisfies Authenticator<Input, undefined, SecretEvidence>;
 }

@@ -78,10 +78,12 @@ export function createWebAuthnAuthenticator(deps: WebAuthnDependencies) {
    * Options with the account's credentials in allowCredentials, or none for a discoverable login.
    * With a transaction: challenge = base64url(SHA-256(canonical JSON ‖ 32-byte nonce)).
    */
-  async function beginAuthentication(request: { account?: Account | null; transaction?: TransactionDetails | null } = {}): Promise<AssertionChallenge> {
+  async function beginAuthentication(request: { account?: Account | null; transaction?: TransactionDetails | null; deviceBoundOnly?: boolean } = {}): Promise<AssertionChallenge> {
     const account = request.account ?? null;
     const transaction = request.transaction ?? null;
-    const credentials = account ? await deps.factors.listForAccount<WebAuthnData>(account.id, WEBAUTHN_KIND) : [];
+    const enrolled = account ? await deps.factors.listForAccount<WebAuthnData>(account.id, WEBAUTHN_KIND) : [];
+    // When only a device-bound passkey would reach the level asked, the browser is not offered synced ones.
+    const credentials = request.deviceBoundOnly ? enrolled.filter((c) => !c.data.backupEligible) : enrolled;
     const { challenge, nonce } = createChallenge(transaction);
     const options = await generateAuthenticationOptions({
       rpID: settings.rpId,
@@ -94,12 +96,12 @@ export function createWebAuthnAuthenticator(deps: WebAuthnDependencies) {
     return { options, state: { challenge: options.challenge, accountId: account?.id ?? null, nonce, transaction, expiresAt } };
   }
 
-  async function verifyAssertion(ctx: AuthContext, credential: AuthenticationResponse, state: AssertionState): Promise<WebAuthnOutcome> {
+  /** `transaction`: the details being authorised now (default `ctx.transaction`), from which the challenge is recomputed. */
+  async function verifyAssertion(ctx: AuthContext, credential: AuthenticationResponse, state: AssertionState, transaction: TransactionDetails | null = ctx.transaction ?? null): Promise<WebAuthnOutcome> {
     const now = deps.clock.now();
     if (now.getTime() > state.expiresAt) return rejection('challenge_expired');
     if (!(await spendChallenge(deps, state.challenge, state.expiresAt))) return rejection('challenge_reused');
 
-    const transaction = ctx.transaction ?? null;
     const expected = expectedChallenge(state, transaction);
     if ('failure' in expected) return rejection(expected.failure);
     const authenticatorData = base64urlToBytes(credential.response.authenticatorData);
@@ -196,6 +198,7 @@ export function createWebAuthnAuthenticator(deps: WebAuthnDependencies) {
     /** N3-19: the origin and the RP ID are signed, so a look-alike site's assertion does not verify. */
     phishingResistant: true as const,
     beginAuthentication,
+    verifyAssertion,
   };
 }
 

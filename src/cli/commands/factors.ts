@@ -168,7 +168,7 @@ export const factorEnrolTotpCommand: Command = {
 export const factorRevokeCommand: Command = {
   name: 'factor revoke',
   synopsis: `${REF} <credential-id>`,
-  summary: 'Revoke a TOTP, HOTP or X.509 credential of the account (a lost phone, token or certificate): its row and sealed data are deleted.',
+  summary: 'Revoke a TOTP, HOTP, passkey or X.509 credential of the account (a lost phone, token or certificate): its row and sealed data are deleted.',
   parse(args) {
     const [ref, credentialId] = parseCommandArgs(this.name, args, {}, { names: [REF, '<credential-id>'] }).positionals as [string, string];
     return async (session) => {
@@ -176,12 +176,18 @@ export const factorRevokeCommand: Command = {
       const account = await findAccount(container, ref);
       const credential = await container.repos.factors.findById(credentialId);
       const view = credential ? describeFactor(credential, container.clock.now()) : null;
-      const revoked = view?.kind === 'x509' ? await revokeX509Credential(container.repos.factors, account.id, credentialId) : view !== null && (await oathOf(container).revokeOathCredential(account.id, credentialId));
+      const revoked =
+        view?.kind === 'x509'
+          ? await revokeX509Credential(container.repos.factors, account.id, credentialId)
+          : view?.kind === 'webauthn'
+            ? // A passkey: the row and its public key go, so its next assertion finds no credential (PSD2 RTS art. 27).
+              credential!.accountId === account.id && (await container.repos.factors.remove(credentialId))
+            : view !== null && (await oathOf(container).revokeOathCredential(account.id, credentialId));
       if (!view || !revoked) {
-        throw new GuichetError('not_found', `account ${ref} has no TOTP or HOTP credential ${credentialId} and no X.509 certificate of that id`);
+        throw new GuichetError('not_found', `account ${ref} has no TOTP or HOTP credential ${credentialId}, and no passkey or X.509 certificate of that id`);
       }
       await container.repos.audit.record({ action: 'admin.factor.revoke', result: 'success', actor: 'cli', accountId: account.id, details: { kind: view.kind, credentialId, ...(view.serial ? { serial: view.serial } : {}) } });
-      return { text: `${view.kind === 'x509' ? 'X.509' : view.kind.toUpperCase()} credential ${credentialId}${view.serial ? ` (serial ${view.serial})` : ''} of ${ref} revoked`, json: { changed: true, revoked: view } };
+      return { text: `${view.kind === 'x509' ? 'X.509' : view.kind === 'webauthn' ? 'Passkey' : view.kind.toUpperCase()} credential ${credentialId}${view.serial ? ` (serial ${view.serial})` : ''} of ${ref} revoked`, json: { changed: true, revoked: view } };
     };
   },
 };

@@ -1,21 +1,35 @@
 import type Router from '@koa/router';
 import { GuichetError } from '../../errors/codes.js';
 import { identifierKey, identifierLabel } from '../../flows/identifier.js';
-import { enrolledCodeFactors, verifySecondFactor } from '../../flows/second-factor.js';
+import { enrolledCodeFactors, outstandingCapRequest, verifySecondFactor } from '../../flows/second-factor.js';
 import type { InteractionKit } from './interaction-kit.js';
 
-/** The code page: a one-time code from an app, a token or a card reader, as second factor or alone. */
+/**
+ * The code page: a one-time code from an app, a token or a card reader, as second factor or alone.
+ * When the request authorises something (RFC 9396 details), the proof is bound to it (PSD2 RTS
+ * art. 5): the card code is checked against the request recorded for these very details (Sign for a
+ * payment, Respond for another operation), and one-time codes approve a payment only if the
+ * client's policy allows it.
+ */
 export function codeRoutes(router: Router, kit: InteractionKit): void {
-  const { deps, repos, clock, logger, abuse, details, loadFlow, finishUnmet, completeLogin, save, postedForm, enforceRate, page, render, renderBlocked } = kit;
+  const { deps, repos, clock, logger, abuse, details, loadFlow, finishUnmet, completeLogin, save, postedForm, enforceRate, page, render, renderBlocked, transactionDetails, otpAllowedFor } = kit;
   router.post('/:uid/otp', async (ctx) => {
     const d = await details(ctx);
-    const flow = await loadFlow(d);
-    const form = await postedForm(ctx, flow);
-    if (!flow.pendingSecond || !flow.identifier) throw new GuichetError('bad_request', 'no second factor is expected here');
-    await enforceRate(ctx, flow.identifier);
+    const loaded = await loadFlow(d);
+    const form = await postedForm(ctx, loaded);
+    const identifier = loaded.identifier;
+    if (!loaded.pendingSecond || !identifier) throw new GuichetError('bad_request', 'no second factor is expected here');
+    await enforceRate(ctx, identifier);
     const p = page(ctx, d);
+    // The details of the interaction being completed, as the server holds them (RTS art. 5(1)(c)).
+    const transaction = transactionDetails(d);
+    const otpAllowed = otpAllowedFor(await repos.clients.find(loaded.clientId), transaction);
+    // What the reader was asked for is used once, whatever the outcome (EMV-CAP.md §6.5).
+    const cap = outstandingCapRequest(loaded.capRequest, transaction, clock.now());
+    const flow = { ...loaded, capRequest: undefined };
+    if (loaded.capRequest) await save(flow);
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
-    if (account && flow.firstFactorPassed && !flow.alone && (await enrolledCodeFactors(deps.secondFactor, account.id)).length === 0) {
+    if (account && flow.firstFactorPassed && !flow.alone && (await enrolledCodeFactors(deps.secondFactor, account.id, false, otpAllowed)).length === 0) {
       await finishUnmet(ctx, flow, account.id);
       return;
     }
@@ -23,18 +37,20 @@ export function codeRoutes(router: Router, kit: InteractionKit): void {
       account,
       firstFactorPassed: flow.firstFactorPassed === true,
       alone: flow.alone === true,
-      subject: identifierKey(flow.identifier),
+      subject: identifierKey(identifier),
       code: (form.code ?? '').slice(0, 32),
       clientId: flow.clientId,
       auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
+      cap,
+      otpAllowed,
     });
     if (result.kind === 'verified' && account) {
       const completed = [...flow.completed, { authenticator: result.factor.id, factors: result.factor.factors }];
-      logger.info({ event: 'login.success', factor: result.factor.id, accountId: account.id, clientId: flow.clientId }, 'second factor verified');
+      logger.info({ event: 'login.success', factor: result.factor.id, capMode: result.factor.id === 'emv-cap' ? cap?.mode : undefined, accountId: account.id, clientId: flow.clientId }, 'second factor verified');
       await completeLogin(ctx, d, flow, account.id, completed, [...(flow.sessionAmr ?? []), ...result.factor.amr]);
       return;
     }
-    await abuse.recordFailure(ctx.ip, identifierLabel(flow.identifier));
+    await abuse.recordFailure(ctx.ip, identifierLabel(identifier));
     const stepUp = flow.alone === true || (flow.sessionAmr !== undefined && flow.firstFactorPassed && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session'));
     if (result.kind === 'blocked') {
       await save({ ...flow, pendingSecond: false, firstFactorPassed: undefined, completed: [], temporarySecretUsed: undefined });

@@ -7,7 +7,7 @@ import { REMEMBER_COOKIE, type InteractionKit } from './interaction-kit.js';
 
 /** The first page of a login, its identifier form, "start again", and the forgotten identifier. */
 export function identifyRoutes(router: Router, kit: InteractionKit): void {
-  const { deps, config, repos, abuse, captcha, base, secure, details, loadFlow, requirementFor, save, postedForm, enforceRate, page, render } = kit;
+  const { deps, config, repos, abuse, captcha, base, secure, details, loadFlow, requirementAt, save, postedForm, enforceRate, page, render } = kit;
   router.get('/:uid', async (ctx) => {
     const d = await details(ctx);
     await render(ctx, d, await loadFlow(d));
@@ -47,7 +47,7 @@ export function identifyRoutes(router: Router, kit: InteractionKit): void {
     if (settings.firstFactor === 'card') {
       // The card reader's code is the whole proof: straight to the code page, known account or not.
       const account = await repos.accounts.findByIdentifier(parsed);
-      const required = await requirementFor(d, flow.clientId);
+      const required = await requirementAt(ctx, d, flow, account?.status === 'active' ? account.id : null);
       await save({ ...flow, identifier: parsed, accountId: account?.status === 'active' ? account.id : undefined, pendingSecond: true, firstFactorPassed: true, alone: true, required });
     } else {
       await save({ ...flow, identifier: parsed });

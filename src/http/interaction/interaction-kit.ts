@@ -27,11 +27,25 @@ import type { AbuseGuard } from '../../policy/abuse-guard.js';
 import type { Captcha } from '../../policy/captcha.js';
 import { describePasswordRules, describePinRules } from '../../policy/secret-policy.js';
 import type { MessageId, Translate } from '../../i18n/messages.js';
-import { blockedPage, codePage, consentPage, identifyPage, secretPage } from '../../../views/login.js';
+import { blockedPage, codePage, consentPage, identifyPage, secretPage, type CapView, type TransactionView } from '../../../views/login.js';
+import { authorizationDetailsOf } from '../../oidc/authorization-details-param.js';
+import { otpMayAuthorise, outstandingCapRequest, planCapRequest } from '../../flows/second-factor.js';
+import type { AuthorizationDetail } from '../../policy/authorization-details.js';
 import { newSecretPage, personalDataPage, securityQuestionsPage, type FieldErrors, type PersonalDataView } from '../../../views/setup.js';
 import { readForm } from '../read-form.js';
 import { pageContext } from '../page-context.js';
 import { loginSettings } from '../login-settings.js';
+import type { X509Settings } from '../../authenticators/x509/x509-settings.js';
+import type { TrustSource } from '../../authenticators/x509/trust-store.js';
+import type { X509Authenticator } from '../../authenticators/x509/x509-authenticator.js';
+import type { X509Enrolment } from '../../authenticators/x509/enrolment.js';
+import type { ClientCertificateSource } from '../../authenticators/x509/client-certificate-source.js';
+import type { ScaState } from '../../policy/sca-state.js';
+import { decideSca } from '../../policy/sca-rules.js';
+import { scaPolicyOf } from '../../policy/client-policy.js';
+import { ensureDeviceId } from '../device-cookie.js';
+import type { Passkeys } from '../../authenticators/webauthn/passkeys.js';
+import { passkeyEntry, passkeyPage } from '../../../views/passkey.js';
 
 
 export interface InteractionDependencies {
@@ -48,6 +62,21 @@ export interface InteractionDependencies {
   logger: Logger;
   /** Seals the keypad digits typed so far: a partial code never rests in the store in clear. */
   box: SecretBox;
+  /** When each account last completed SCA, its known devices, the idle timer after SCA. */
+  scaState: ScaState;
+  /** X.509 client certificates, when `x509.enabled` (certificate-routes.ts). */
+  x509?: CertificateDependencies | undefined;
+  /** Passkeys, when `webauthn.enabled` (passkey-routes.ts). */
+  passkeys?: Passkeys | null | undefined;
+}
+
+/** Certificate login's parts, built by the composition root (src/container.ts). */
+export interface CertificateDependencies {
+  settings: X509Settings;
+  trust: TrustSource;
+  authenticator: X509Authenticator;
+  enrolment: X509Enrolment;
+  certificates: ClientCertificateSource;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -73,6 +102,17 @@ export function createInteractionKit(deps: InteractionDependencies) {
   const { provider, config, repos, flows, clock, logger, abuse, captcha } = deps;
   const base = (uid: string) => `/interaction/${uid}`;
   const secure = new URL(config.issuer).protocol === 'https:';
+  /**
+   * Where "sign in with my certificate" leads: Guichet's TLS listener (the issuer's host, its own
+   * port: the interaction cookies are host-scoped, so they arrive there), else this origin when a
+   * trusted proxy forwards the certificate; nowhere when neither is configured.
+   */
+  const certificateHref = (uid: string): string | undefined => {
+    const x509 = deps.x509?.settings;
+    if (!x509) return undefined;
+    if (x509.tls.port > 0) return `https://${new URL(config.issuer).hostname}:${x509.tls.port}${base(uid)}/certificate`;
+    return x509.trustedProxies.length > 0 ? `${base(uid)}/certificate` : undefined;
+  };
 
   async function details(ctx: Context): Promise<Details> {
     try {
@@ -131,7 +171,30 @@ export function createInteractionKit(deps: InteractionDependencies) {
     } catch {
       essentialAcrs = undefined;
     }
-    return requiredLevel({ acrValues: d.params.acr_values as string | undefined, essentialAcrs, clientMinimum: minimum }, config.acr);
+    return requiredLevel({ acrValues: d.params.acr_values as string | undefined, essentialAcrs, clientMinimum: minimum, authorizationDetails: authorizationDetailsOf(d.params as Record<string, unknown>) }, config.acr);
+  }
+
+  /** The idle timer of SCA runs per account and device (the device cookie names the browser). */
+  const idleKey = (accountId: string, deviceId: string) => `${accountId}:${deviceId}`;
+
+  /**
+   * What this request needs once the client's SCA policy is applied (src/policy/sca-rules.ts): the
+   * periodic rule and the new-device rule raise any access to SCA. With no account known yet (a
+   * wrong identifier) the facts are those of a device never seen, so an unknown identifier and an
+   * existing one look alike to anyone but the device's owner.
+   */
+  async function requirementAt(ctx: Context, d: Details, flow: LoginFlow, accountId: string | null | undefined): Promise<NonNullable<LoginFlow['required']>> {
+    const asked = await requirementFor(d, flow.clientId);
+    const client = await repos.clients.find(flow.clientId);
+    const policy = scaPolicyOf(config, client?.metadata);
+    const deviceId = ensureDeviceId(ctx, secure, config.sca.deviceCookieDays);
+    const facts = accountId
+      ? { lastScaAt: await deps.scaState.lastScaAt(accountId), deviceKnown: await deps.scaState.deviceKnown(accountId, deviceId), scaStillActive: false }
+      : { lastScaAt: null, deviceKnown: false, scaStillActive: false };
+    const decision = decideSca(asked, policy, facts, clock.now());
+    const reason = decision.reasons.find((r) => r !== 'client_minimum' && r !== asked.reason) ?? decision.reasons[0] ?? 'none';
+    if (decision.reasons.some((r) => r === 'sca_period_elapsed' || r === 'new_device')) logger.info({ event: 'sca.required', reasons: decision.reasons, accountId: accountId ?? null, clientId: flow.clientId }, 'SCA required by policy');
+    return { level: decision.level, essential: decision.essential, reason };
   }
 
   /** No enrolled method reaches an essential level: the client hears it, never a lower `acr` (OIDC Core §5.5.1.1). */
@@ -145,6 +208,12 @@ export function createInteractionKit(deps: InteractionDependencies) {
   async function finishLogin(ctx: Context, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
     await save({ ...flow, completed, accountId, done: true, pendingSecond: false });
     const level = levelOf(completed);
+    if (level === 'sca' || level === 'sca-phr') {
+      // The period restarts, this device becomes known for the account, the idle timer starts.
+      const client = await repos.clients.find(flow.clientId);
+      const deviceId = ensureDeviceId(ctx, secure, config.sca.deviceCookieDays);
+      await deps.scaState.recordSca({ accountId, deviceId, sessionKey: idleKey(accountId, deviceId), idleSeconds: scaPolicyOf(config, client?.metadata).idleSeconds });
+    }
     const all = [...new Set([...(flow.sessionAmr ?? []), ...amr])];
     if (new Set(completed.flatMap((m) => m.factors)).size > 1 && !all.includes('mfa')) all.push('mfa');
     await provider.interactionFinished(
@@ -256,6 +325,8 @@ export function createInteractionKit(deps: InteractionDependencies) {
           remembered: remembered ? (remembered.scheme === 'username' ? { username: remembered.username } : { subscription: remembered.subscription, userNumber: remembered.userNumber }) : undefined,
           forgetHref: `${base(d.uid)}/forget-identifier`,
           forgotHref: `${base(d.uid)}/forgot-identifier`,
+          certificateHref: certificateHref(d.uid),
+          passkey: deps.passkeys ? passkeyEntry(p, { action: `${base(d.uid)}/passkey`, csrf: flow.csrf, purpose: 'login' }) : undefined,
         });
         return;
       }
@@ -283,9 +354,28 @@ export function createInteractionKit(deps: InteractionDependencies) {
         });
         return;
       }
-      case 'code':
-        ctx.body = codePage(p, { ...common, action: `${base(d.uid)}/otp`, identifier: identifierLabel(flow.identifier!), reason: flow.required && flow.required.reason !== 'none' ? p.t(`stepup.${flow.required.reason}` as MessageId) : undefined });
+      case 'code': {
+        const transaction = transactionDetails(d);
+        const cap = await issueCapRequest(flow, transaction);
+        ctx.body = codePage(p, {
+          ...common,
+          action: `${base(d.uid)}/otp`,
+          identifier: identifierLabel(flow.identifier!),
+          reason: flow.required && flow.required.reason !== 'none' ? p.t(`stepup.${flow.required.reason}` as MessageId) : undefined,
+          transactions: transaction ? transactionViews(p.t, transaction) : undefined,
+          cap: { ...cap, batch: transaction?.find((t) => t.type === 'payment_initiation' || t.type === 'payment_batch')?.type === 'payment_batch' },
+          otpOffered: otpAllowedFor(client, transaction),
+          // A TLS handshake cannot carry a transaction (no dynamic linking): not offered to authorise one.
+          certificateHref: transaction?.length ? undefined : certificateHref(d.uid),
+          passkey: (await passkeyOffered(flow)) ? passkeyEntry(p, { action: `${base(d.uid)}/passkey`, csrf: flow.csrf, purpose: 'second' }) : undefined,
+        });
         return;
+      }
+      case 'passkey': {
+        const transaction = transactionDetails(d);
+        ctx.body = passkeyPage(p, { ...common, purpose: flow.passkey!.purpose, action: `${base(d.uid)}/passkey/verify`, options: flow.passkey!.options, transactions: transaction ? transactionViews(p.t, transaction) : [], backHref: `${base(d.uid)}/passkey/cancel` });
+        return;
+      }
       case 'new-secret':
       case 'security-questions':
       case 'personal-data':
@@ -300,6 +390,33 @@ export function createInteractionKit(deps: InteractionDependencies) {
       case 'done':
         throw new GuichetError('form_replayed');
     }
+  }
+
+  /** What this interaction's request authorises (RFC 9396), as the server holds it: never re-read from the browser. */
+  const transactionDetails = (d: Details): AuthorizationDetail[] | null => authorizationDetailsOf(d.params as Record<string, unknown>);
+
+  /**
+   * "Use a passkey instead" on the code page: on a step-up, when the account has a passkey; on an SCA
+   * login, always (the first factor's verdict is not told yet, so the page must not depend on the
+   * account); never beside a card alone.
+   */
+  async function passkeyOffered(flow: LoginFlow): Promise<boolean> {
+    if (!deps.passkeys || flow.alone) return false;
+    if (!isSessionStepUp(flow)) return true;
+    return flow.accountId !== undefined && (await repos.factors.listForAccount(flow.accountId, 'webauthn')).length > 0;
+  }
+
+  /** One-time codes authorise a payment only when the client's policy allows it (`otpForPayments`, CS-08). */
+  const otpAllowedFor = (client: ClientRecord | null, details: readonly AuthorizationDetail[] | null): boolean => otpMayAuthorise(details, scaPolicyOf(config, client?.metadata).otpForPayments);
+
+  /** The card-reader request the code page shows: the flow's own while it stands for these details, else a new one, recorded. */
+  async function issueCapRequest(flow: LoginFlow, details: readonly AuthorizationDetail[] | null): Promise<CapView> {
+    const now = clock.now();
+    const standing = outstandingCapRequest(flow.capRequest, details, now);
+    if (standing) return standing;
+    const issued = planCapRequest(details, config.emvCap.loginMode, now);
+    await save({ ...flow, capRequest: issued });
+    return issued.request;
   }
 
   /** A required action's page, in the account's language unless the request chose one. */
@@ -361,16 +478,33 @@ export function createInteractionKit(deps: InteractionDependencies) {
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
-  return { deps, provider, config, repos, flows, clock, logger, abuse, captcha, base, secure, details, loadFlow, requirementFor, finishUnmet, finishLogin, completeLogin, continueLogin, save, sealDigits, openDigits, postedForm, enforceRate, readRemembered, page, rules, render, renderBlocked, grantConsent, secretKind, originOf, fieldErrors, actionDeps, registrationDeps, chooseDeps };
+  return { deps, provider, config, repos, flows, clock, logger, abuse, captcha, base, secure, certificateHref, details, loadFlow, transactionDetails, otpAllowedFor, requirementFor, requirementAt, finishUnmet, finishLogin, completeLogin, continueLogin, save, sealDigits, openDigits, postedForm, enforceRate, readRemembered, page, rules, render, renderBlocked, grantConsent, secretKind, originOf, fieldErrors, actionDeps, registrationDeps, chooseDeps };
 }
 
 export type InteractionKit = ReturnType<typeof createInteractionKit>;
+
+/** A step-up from a signed-in session: its methods came from the session, no first factor to give again. */
+export const isSessionStepUp = (flow: LoginFlow): boolean => flow.sessionAmr !== undefined && flow.firstFactorPassed === true && flow.completed.length > 0 && flow.completed.every((m) => m.authenticator === 'session');
 export type { Details };
+
+/** The details as the code page shows them; operation names in the page's language. */
+function transactionViews(t: Translate, details: readonly AuthorizationDetail[]): TransactionView[] {
+  return details.map((d): TransactionView => {
+    switch (d.type) {
+      case 'payment_initiation':
+        return { kind: 'payment', amount: d.instructedAmount.amount, currency: d.instructedAmount.currency, payeeName: d.creditorName, iban: d.creditorAccount.iban, remittance: d.remittanceInformationUnstructured };
+      case 'payment_batch':
+        return { kind: 'batch', total: d.totalAmount.amount, currency: d.totalAmount.currency, count: d.numberOfPayments, payees: d.payments.map((p) => ({ name: p.creditorName, iban: p.creditorAccount.iban, amount: p.instructedAmount.amount })) };
+      case 'sensitive_operation':
+        return { kind: 'operation', name: t(`transaction.operation.${d.operation}`), description: d.description };
+    }
+  });
+}
 
 /** The methods a session already holds, from its RFC 8176 amr, so a step-up adds only what is missing. */
 export function methodsFromAmr(amr: readonly string[]): CompletedMethod[] {
   const methods: CompletedMethod[] = [];
   if (amr.some((v) => v === 'pwd' || v === 'pin' || v === 'kba')) methods.push({ authenticator: 'session', factors: ['knowledge'] });
-  if (amr.some((v) => v === 'otp' || v === 'hwk' || v === 'swk' || v === 'sc')) methods.push({ authenticator: 'session', factors: ['possession'] });
+  if (amr.some((v) => v === 'otp' || v === 'hwk' || v === 'swk' || v === 'sc' || v === 'pop')) methods.push({ authenticator: 'session', factors: ['possession'] });
   return methods;
 }

@@ -13,7 +13,7 @@ import type { Details, InteractionKit } from './interaction-kit.js';
 
 /** The simple factor: password or confidential code (with the scrambled keypad). */
 export function secretRoutes(router: Router, kit: InteractionKit): void {
-  const { deps, config, repos, clock, logger, abuse, captcha, base, details, loadFlow, requirementFor, completeLogin, save, sealDigits, openDigits, postedForm, enforceRate, page, render, renderBlocked } = kit;
+  const { deps, config, repos, clock, logger, abuse, captcha, base, details, loadFlow, requirementAt, completeLogin, save, sealDigits, openDigits, postedForm, enforceRate, page, render, renderBlocked } = kit;
   const secretStep = (factor: SimpleFactor) => async (ctx: Context) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
@@ -76,7 +76,7 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
       case 'failed': {
         await abuse.recordFailure(ctx.ip, label);
         logger.info({ event: 'login.failure', factor, reason: result.reason, accountId: result.accountId, clientId: flow.clientId }, 'login failed');
-        const required = await requirementFor(d, flow.clientId);
+        const required = await requirementAt(ctx, d, flow, result.accountId);
         if (required.essential && !meets('simple', required.level)) {
           // SCA required: take the second factor before saying anything (PSD2 RTS art. 4(3)(a)).
           await save({ ...flow, pendingSecond: true, firstFactorPassed: false, accountId: result.accountId ?? undefined, required, temporarySecretUsed: undefined });
@@ -100,7 +100,7 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
         await abuse.recordSuccess(label);
         const completed = [...flow.completed, { authenticator: factor, factors: result.authenticator.factors }];
         logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'first factor verified');
-        const required = await requirementFor(d, flow.clientId);
+        const required = await requirementAt(ctx, d, flow, result.account.id);
         const temporarySecretUsed = result.temporarySecretUsed || undefined;
         // A temporary secret never stands in for an enrolled second factor (ASVS 5.0 6.4.3): the code
         // is asked whatever level the client needs.
