@@ -28,6 +28,13 @@ describe('nextStep', () => {
     expect(nextStep(flow({ identifier: { scheme: 'subscription', subscription: 'ACME', userNumber: '01' } }), { ...login, firstFactor: 'pin' })).toBe('pin');
   });
 
+  test('a passkey ceremony under way shows its page, before the code or the identifier', () => {
+    const ceremony = { purpose: 'login' as const, options: {}, state: {} as NonNullable<LoginFlow['passkey']>['state'] };
+    expect(nextStep(flow({ passkey: ceremony }), login)).toBe('passkey');
+    expect(nextStep(flow({ passkey: { ...ceremony, purpose: 'second' }, identifier: alice, pendingSecond: true }), login)).toBe('passkey');
+    expect(nextStep(flow({ passkey: ceremony, done: true }), login)).toBe('done');
+  });
+
   test('a finished flow is done, whatever the prompt', () => {
     expect(nextStep(flow({ done: true }), login)).toBe('done');
     expect(nextStep(flow({ done: true, identifier: alice }), { prompt: 'consent', firstParty: false, firstFactor: 'password' })).toBe('done');
