@@ -665,7 +665,9 @@ async function main(): Promise<void> {
       ...(modeComparison ? { modeComparison } : {}),
       ...(experimentComparison ? { experimentComparison } : {}),
     };
-    const outFile = process.env.BENCH_OUT ?? join(root, 'bench/results', `${startedAt.toISOString().slice(0, 10)}${QUICK ? '-quick' : ''}${EXPERIMENT ? `-experiment-${EXPERIMENT}` : ''}.json`);
+    // Date and start time (UTC): a second run the same day never overwrites a committed result.
+    const stamp = startedAt.toISOString().slice(0, 16).replace('T', '-').replace(':', '');
+    const outFile = process.env.BENCH_OUT ?? join(root, 'bench/results', `${stamp}${QUICK ? '-quick' : ''}${EXPERIMENT ? `-experiment-${EXPERIMENT}` : ''}.json`);
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
 
