@@ -173,7 +173,7 @@ export interface CodeView extends FormBase {
   identifier: string;
   transactions?: readonly TransactionView[] | undefined;
   cap?: CapView | undefined;
-  /** False when one-time codes may not authorise this (a payment under the psd2 profile): the page asks for the card reader only. */
+  /** False when one-time codes may not authorise this (a payment under the psd2 profile) or the client allows none: the page asks for the card reader only. */
   otpOffered?: boolean | undefined;
   /** "Use my certificate instead": the certificate page as the second factor, when offered. */
   certificateHref?: string | undefined;
@@ -248,7 +248,7 @@ export function codePage(page: PageContext, form: CodeView): string {
   const invalid = Boolean(form.error);
   const cap = form.cap;
   const instructions = capInstructions(page, cap);
-  const hint = cap && cap.mode !== 'identify' ? t(form.otpOffered === false ? 'cap.code.reader_only' : 'cap.code.reader_or_app') : `${t('otp.intro')} ${t('otp.hint')}`;
+  const hint = cap && (cap.mode !== 'identify' || form.otpOffered === false) ? t(form.otpOffered === false ? 'cap.code.reader_only' : 'cap.code.reader_or_app') : `${t('otp.intro')} ${t('otp.hint')}`;
   const capAttributes = cap
     ? html` data-cap-mode="${cap.mode}"${cap.challenge ? html` data-cap-challenge="${cap.challenge}"` : ''}${cap.fields ? html` data-cap-fields="${cap.fields.join(' ')}"` : ''}`
     : '';

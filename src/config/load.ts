@@ -39,6 +39,9 @@ const ENV_MAP: Record<string, string> = {
   GUICHET_SCA_PERIOD_DAYS: 'sca.periodDays',
   GUICHET_SCA_IDLE_SECONDS: 'sca.idleSeconds',
   GUICHET_SCA_NEW_DEVICE: 'sca.newDevice',
+  GUICHET_SCA_ALLOWED_METHODS: 'sca.allowedMethods',
+  GUICHET_RAR_TYPES: 'rar.types',
+  GUICHET_RAR_SENSITIVE_OPERATIONS: 'rar.sensitiveOperations',
   GUICHET_TOTP_WINDOW_STEPS: 'oath.totpWindowSteps',
   GUICHET_HOTP_LOOK_AHEAD: 'oath.hotpLookAhead',
   GUICHET_CAP_LOGIN_MODE: 'emvCap.loginMode',
@@ -119,8 +122,10 @@ function crossFieldProblems(config: Config): string[] {
   if (config.ttl.flow < config.ttl.interaction) problems.push('ttl.flow: must be at least ttl.interaction, or an expired login cannot be restarted');
   if (config.lockout.temporaryBlocks === 0 && !config.lockout.alert) problems.push('GUICHET_LOCKOUT_ALERT: a first block that is permanent must be announced to the user (PSD2 RTS art. 4(4)); enable the alert or allow temporary blocks');
   if (config.ttl.refreshToken < config.ttl.accessToken) problems.push('GUICHET_REFRESH_TOKEN_TTL: must be at least GUICHET_ACCESS_TOKEN_TTL');
-  const sca = resolvePolicy(config.sca.profile, { periodDays: config.sca.periodDays, idleSeconds: config.sca.idleSeconds, newDevice: config.sca.newDevice, minimumLevel: config.sca.defaultMinimumLevel === 'simple' ? undefined : config.sca.defaultMinimumLevel });
+  const sca = resolvePolicy(config.sca.profile, { periodDays: config.sca.periodDays, idleSeconds: config.sca.idleSeconds, newDevice: config.sca.newDevice, allowedMethods: config.sca.allowedMethods, minimumLevel: config.sca.defaultMinimumLevel === 'simple' ? undefined : config.sca.defaultMinimumLevel });
   if (!sca.ok) for (const problem of sca.problems) problems.push(`GUICHET_SCA_PROFILE (${config.sca.profile}): ${problem}`);
+  const firstMethod = config.login.firstFactor === 'card' ? 'emv-cap' : config.login.firstFactor;
+  if (!config.sca.allowedMethods.includes(firstMethod)) problems.push(`GUICHET_SCA_ALLOWED_METHODS: must include ${firstMethod}, the login's first factor (GUICHET_FIRST_FACTOR=${config.login.firstFactor})`);
   const catalogue = config.securityQuestions.catalogue;
   if (catalogue) {
     if (new Set(catalogue.map((q) => q.id)).size !== catalogue.length) problems.push('GUICHET_SECURITY_QUESTIONS: question ids must be unique');

@@ -1,5 +1,5 @@
 import type { Config } from './schema.js';
-import { PROFILES, resolvePolicy } from './profiles.js';
+import { METHOD_IDS, PROFILES, resolvePolicy } from './profiles.js';
 
 export type Verdict = 'satisfies' | 'stricter' | 'departs';
 
@@ -27,6 +27,8 @@ export function policyReport(config: Readonly<Config>): PolicyRule[] {
   add({ ref: 'G-4 / PSD2-23', rule: `SCA period (profile ${sca.profile})`, value: sca.periodDays === null ? 'off' : `${sca.periodDays} days`, standard: 'PSD2 RTS art. 10: SCA at first access and at least every 180 days', verdict: sca.periodDays === null ? 'departs' : sca.periodDays < 180 ? 'stricter' : 'satisfies', ...(sca.periodDays === null ? { note: 'no periodic SCA: only for portals outside PSD2 (G-15); GUICHET_SCA_PROFILE=psd2' } : {}) });
   add({ ref: 'G-6 / PSD2-10', rule: 'idle limit after SCA', value: `${sca.idleSeconds} s`, standard: 'PSD2 RTS art. 4(3)(d): at most 5 minutes', verdict: sca.idleSeconds <= 300 ? 'satisfies' : 'departs', ...(sca.idleSeconds > 300 ? { note: 'GUICHET_SCA_IDLE_SECONDS=300' } : {}) });
   add({ ref: 'DESIGN', rule: 'new device requires SCA', value: sca.newDevice ? 'on' : 'off', standard: 'PSD2 RTS art. 2 (risk analysis): an unknown device is a risk factor', verdict: sca.newDevice ? 'stricter' : 'satisfies' });
+  const allMethods = METHOD_IDS.every((m) => config.sca.allowedMethods.includes(m));
+  add({ ref: 'DESIGN', rule: 'methods clients may use (each may name fewer: guichet_allowed_methods)', value: allMethods ? `all (${METHOD_IDS.join(', ')})` : config.sca.allowedMethods.join(', '), standard: 'PSD2 RTS art. 4–8: the level reached is judged from the methods completed, whichever are allowed', verdict: 'satisfies' });
   add({ ref: 'G-5 / PSD2-06', rule: 'failed attempts before a block', value: String(config.lockout.maxAttempts), standard: 'PSD2 RTS art. 4(3)(b): at most 5', verdict: config.lockout.maxAttempts <= 5 ? 'satisfies' : 'departs' });
   add({ ref: 'PSD2-07', rule: 'block alert and temporary blocks', value: `${config.lockout.temporaryBlocks} temporary, alert ${config.lockout.alert ? 'on' : 'off'}`, standard: 'PSD2 RTS art. 4(4): alert before a block becomes permanent', verdict: config.lockout.alert ? 'satisfies' : 'departs' });
   const firstFactorPin = config.login.firstFactor === 'pin';

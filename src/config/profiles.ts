@@ -4,6 +4,15 @@ type Level = 'simple' | 'sca' | 'sca-phr';
 export type ProfileId = 'basic' | 'psd2' | 'strict';
 
 /**
+ * The authentication methods a policy can allow, by authenticator id (src/authenticators/contract.ts):
+ * first factors (`password`, `pin`), code factors (`emv-cap`, `totp`, `hotp`), passkeys and client
+ * certificates. A card-reader login (`guichet_first_factor: card`) is `emv-cap`.
+ */
+export const METHOD_IDS = ['password', 'pin', 'emv-cap', 'totp', 'hotp', 'webauthn', 'x509'] as const;
+export type MethodId = (typeof METHOD_IDS)[number];
+export const isMethodId = (v: unknown): v is MethodId => (METHOD_IDS as readonly unknown[]).includes(v);
+
+/**
  * A client's authentication policy: what its users must prove and when. Profiles are data; a
  * client picks one (`guichet_policy`) and may move a knob only inside the profile's bounds.
  */
@@ -19,6 +28,8 @@ export interface ScaPolicy {
   idleSeconds: number;
   /** One-time codes (TOTP, HOTP) may authorise a payment (dynamic linking needs CAP sign or a passkey otherwise). */
   otpForPayments: boolean;
+  /** The methods offered and accepted for this client; any other is neither shown nor taken (`method_not_allowed`). */
+  allowedMethods: readonly MethodId[];
 }
 
 interface Bounds {
@@ -37,6 +48,9 @@ export interface Profile {
 }
 
 /**
+ * Every profile allows every method: no standard forbids one outright (PSD2 RTS art. 4–8 judge the
+ * combination, which the levels in src/policy/assurance.ts already do); a bank narrows the list per
+ * client or for the deployment.
  * - `basic`: a portal outside PSD2 (a credit insurer, STANDARDS.md G-15): the level the client or the
  *   request asks, nothing periodic.
  * - `psd2`: the bank's rules (PSD2 RTS art. 4(3)(d), 10): SCA at first access and every 90 days
@@ -47,19 +61,19 @@ export const PROFILES: Readonly<Record<ProfileId, Profile>> = {
   basic: {
     id: 'basic',
     summary: 'no periodic SCA: the level the client or the request asks (a portal outside PSD2)',
-    defaults: { minimumLevel: 'simple', periodDays: null, newDevice: false, idleSeconds: 900, otpForPayments: true },
+    defaults: { minimumLevel: 'simple', periodDays: null, newDevice: false, idleSeconds: 900, otpForPayments: true, allowedMethods: METHOD_IDS },
     bounds: { periodDays: { min: 1, max: 3650 }, idleSeconds: { min: 60, max: 3600 }, newDeviceRequired: false, minimumLevelAtLeast: 'simple' },
   },
   psd2: {
     id: 'psd2',
     summary: 'PSD2 RTS: SCA at first access and every N ≤ 180 days, on a new device, after 5 idle minutes for SCA-level access',
-    defaults: { minimumLevel: 'simple', periodDays: 90, newDevice: true, idleSeconds: 300, otpForPayments: false },
+    defaults: { minimumLevel: 'simple', periodDays: 90, newDevice: true, idleSeconds: 300, otpForPayments: false, allowedMethods: METHOD_IDS },
     bounds: { periodDays: { min: 1, max: 180 }, idleSeconds: { min: 60, max: 300 }, newDeviceRequired: false, minimumLevelAtLeast: 'simple' },
   },
   strict: {
     id: 'strict',
     summary: 'ASVS L2 / NIST AAL2: every login is SCA, re-SCA after 5 idle minutes, new devices always challenged',
-    defaults: { minimumLevel: 'sca', periodDays: 30, newDevice: true, idleSeconds: 300, otpForPayments: false },
+    defaults: { minimumLevel: 'sca', periodDays: 30, newDevice: true, idleSeconds: 300, otpForPayments: false, allowedMethods: METHOD_IDS },
     bounds: { periodDays: { min: 1, max: 30 }, idleSeconds: { min: 60, max: 300 }, newDeviceRequired: true, minimumLevelAtLeast: 'sca' },
   },
 };
@@ -75,6 +89,7 @@ export interface PolicyOverrides {
   newDevice?: boolean | undefined;
   idleSeconds?: number | undefined;
   otpForPayments?: boolean | undefined;
+  allowedMethods?: readonly MethodId[] | undefined;
 }
 
 /**
@@ -97,5 +112,8 @@ export function resolvePolicy(profileId: ProfileId, overrides: PolicyOverrides):
   }
   if (bounds.newDeviceRequired && !policy.newDevice) problems.push(`newDevice: the ${profileId} profile requires SCA on a new device`);
   if (RANK[policy.minimumLevel] < RANK[bounds.minimumLevelAtLeast]) problems.push(`minimumLevel: the ${profileId} profile requires at least ${bounds.minimumLevelAtLeast}`);
+  if (policy.allowedMethods.length === 0) problems.push('allowedMethods: at least one method must be allowed');
+  const unknown = policy.allowedMethods.filter((m) => !isMethodId(m));
+  if (unknown.length > 0) problems.push(`allowedMethods: unknown method ${unknown.join(', ')} (known: ${METHOD_IDS.join(', ')})`);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, policy };
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { METHOD_IDS } from './profiles.js';
 
 /** Development values that must never reach production; using them warns loudly once at start. */
 export const DEV_SECRET_KEY = 'Z3VpY2hldC1kZXZlbG9wbWVudC1rZXktMzJieXRlcyE='; // base64 of a public 32-byte phrase
@@ -30,6 +31,11 @@ const addressOrSubnet = z.string().refine((v) => {
   if (family === 0 || extra !== undefined) return false;
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 }, 'must be an IP address or a CIDR subnet');
+
+/** The RFC 9396 types Guichet understands (their schemas: src/policy/authorization-details.ts). */
+export const RAR_DETAIL_TYPES = ['payment_initiation', 'payment_batch', 'sensitive_operation'] as const;
+/** The bank's sensitive operations (issue 6); each has a display name in src/i18n/catalogues/transaction.ts. */
+export const DEFAULT_SENSITIVE_OPERATIONS = ['manage_authorisations', 'manage_payees', 'order_cheque_books', 'sepa_instant_transfer', 'sign_payment_batch'] as const;
 
 /**
  * Guichet's configuration: one schema is the types, the defaults and the manual.
@@ -157,6 +163,12 @@ export const configSchema = z.object({
       idleSeconds: int(60, 3600).optional(),
       /** Whether a device not yet seen with SCA for the account requires SCA. */
       newDevice: bool.optional(),
+      /**
+       * The methods clients may use when they name none (`guichet_allowed_methods`), and the most any
+       * client may name: `password`, `pin`, `emv-cap`, `totp`, `hotp`, `webauthn`, `x509`. Must include
+       * `login.firstFactor` (`emv-cap` for `card`).
+       */
+      allowedMethods: commaList(z.enum(METHOD_IDS)).refine((a) => a.length > 0, 'at least one method').default([...METHOD_IDS]),
       /** Lifetime of the signed device cookie. */
       deviceCookieDays: int(1, 400).default(400),
     })
@@ -207,6 +219,18 @@ export const configSchema = z.object({
       acceptBackupEligible: bool.optional(),
       /** How long a ceremony and its single-use challenge stay valid (§5.4.1, §15.1: 300–600 s with UV). */
       timeoutSeconds: int(30, 600).default(300),
+    })
+    .prefault({}),
+  /** Rich authorization requests (RFC 9396): what relying parties may ask users to authorise. */
+  rar: z
+    .object({
+      /** The types accepted; the others are absent from discovery and refused (`invalid_authorization_details`), also at client registration. */
+      types: commaList(z.enum(RAR_DETAIL_TYPES)).refine((a) => a.length > 0, 'at least one type').default([...RAR_DETAIL_TYPES]),
+      /**
+       * The `operation` values a `sensitive_operation` may name; others are refused. Names outside the
+       * default five are shown with a generic text and the operation's code.
+       */
+      sensitiveOperations: commaList(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'lower-case letters, digits and _')).refine((a) => a.length > 0, 'at least one operation').default([...DEFAULT_SENSITIVE_OPERATIONS]),
     })
     .prefault({}),
   lockout: z

@@ -16,7 +16,8 @@ export type SimpleFactor = 'password' | 'pin';
 export type FirstFactorResult =
   /** `temporarySecretUsed`: an administrator's or an e-mailed temporary secret let the user in; a new secret must now be chosen. */
   /** `credential`: the secret as read before this success (its expiry and must-change flag still hold), to spare the caller a query. */
-  | { kind: 'verified'; account: Account; amr: string[]; authenticator: SecretAuthenticator; temporarySecretUsed: boolean; credential: SecretCredential | null }
+  /** `temporaryPurpose`: whose temporary secret it was: an administrator's (`admin`, given in an assisted session) or an e-mailed one (`recovery`). */
+  | { kind: 'verified'; account: Account; amr: string[]; authenticator: SecretAuthenticator; temporarySecretUsed: boolean; temporaryPurpose?: 'admin' | 'recovery' | undefined; credential: SecretCredential | null }
   | { kind: 'failed'; accountId: string | null; reason: string; remaining: number | null }
   | { kind: 'blocked'; accountId: string | null; permanent: boolean; until: Date | null }
   | { kind: 'suspended'; account: Account };
@@ -73,7 +74,7 @@ export async function verifyFirstFactor(
     // user has chosen a new secret (which resets its durable state).
     if (credential) await deps.lockout.reset(credential);
     await deps.audit.record({ ...audit, result: 'success', details: { factor, temporary: true } });
-    return { kind: 'verified', account, amr: [...deps.authenticators[factor].amr], authenticator: deps.authenticators[factor], temporarySecretUsed: true, credential };
+    return { kind: 'verified', account, amr: [...deps.authenticators[factor].amr], authenticator: deps.authenticators[factor], temporarySecretUsed: true, temporaryPurpose: found?.temporarySecret?.purpose, credential };
   }
   const gate = await lockout.gate(guard);
   if (gate.kind === 'blocked') {

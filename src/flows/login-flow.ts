@@ -28,6 +28,16 @@ export interface LoginFlow {
   /** A temporary secret passed the first factor: the user must choose their own before the login ends. */
   temporarySecretUsed?: boolean | undefined;
   /**
+   * Whose temporary secret let this login in: an administrator's (`admin`: an assisted session, where
+   * a first passkey may be associated, PSD2 RTS art. 24(2)) or an e-mailed one (`recovery`: remote,
+   * no SCA, so never). Set with each first factor; kept after the new secret is chosen.
+   */
+  temporarySecretPurpose?: 'admin' | 'recovery' | undefined;
+  /** The `enrol-passkey` step was answered in this login (a passkey registered, or skipped). */
+  passkeyOfferDone?: boolean | undefined;
+  /** The server's half of the `enrol-passkey` registration shown, single use (RegistrationChallenge). */
+  passkeyRegistration?: { challenge: string; accountId: string; userHandle: string; expiresAt: number } | undefined;
+  /**
    * Every factor is done and these remain before the login ends (first one shown next); computed
    * from stored state after the last factor and after each action (`src/flows/required-actions.ts`).
    */

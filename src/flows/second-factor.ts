@@ -81,12 +81,13 @@ export const otpMayAuthorise = (details: readonly AuthorizationDetail[] | null, 
 
 /**
  * The kinds of code factor this account has enrolled, in the order they are tried; with `otpAllowed`
- * false, only those that bind a transaction.
+ * false, only those that bind a transaction; with `allowed`, only the methods the client's policy
+ * allows (`allowedMethods`).
  */
-export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false, otpAllowed = true): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
+export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false, otpAllowed = true, allowed?: readonly string[]): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
   const credentials = await deps.factors.listForAccount<Record<string, unknown>>(accountId);
   // Alone (no first factor), only a factor proving two classes by itself will do (card + PIN).
-  const usable = (alone ? deps.codeFactors.filter((f) => new Set(f.factors).size >= 2) : deps.codeFactors).filter((f) => otpAllowed || BINDS_TRANSACTION.includes(f.id));
+  const usable = (alone ? deps.codeFactors.filter((f) => new Set(f.factors).size >= 2) : deps.codeFactors).filter((f) => (otpAllowed || BINDS_TRANSACTION.includes(f.id)) && (!allowed || allowed.includes(f.id)));
   return usable.flatMap((factor) => {
     const credential = credentials.find((c) => c.kind === factor.id);
     return credential ? [{ factor, credential }] : [];
@@ -113,13 +114,16 @@ export async function verifySecondFactor(
     cap?: CapRequest | null | undefined;
     /** False for a payment the policy keeps from one-time codes: only the card reader is tried. */
     otpAllowed?: boolean | undefined;
+    /** The client's allowed methods; an enrolled factor outside them is never accepted (absent: all). */
+    allowed?: readonly string[] | undefined;
   },
 ): Promise<SecondFactorResult> {
   const { account, auth } = request;
   const enrolled = account ? await enrolledCodeFactors(deps, account.id, request.alone === true) : [];
   // Failures count on the same credential whichever factors this request may use.
   const guard = enrolled[0]?.credential ?? pseudo(request.subject);
-  const tried = request.otpAllowed === false ? enrolled.filter(({ factor }) => BINDS_TRANSACTION.includes(factor.id)) : enrolled;
+  const permitted = (id: CodeFactor['id']) => !request.allowed || request.allowed.includes(id);
+  const tried = enrolled.filter(({ factor }) => (request.otpAllowed !== false || BINDS_TRANSACTION.includes(factor.id)) && permitted(factor.id));
   const audit = { action: 'login.second_factor', accountId: account?.id ?? null, clientId: request.clientId, ip: auth.ip, userAgent: auth.userAgent };
   const gate = await deps.lockout.gate(guard);
   if (gate.kind === 'blocked') {
@@ -130,16 +134,28 @@ export async function verifySecondFactor(
   let verified: CodeFactor | undefined;
   let reason = enrolled.length === 0 ? 'no_credential' : 'wrong_code';
   // OATH codes have 6 or 8 digits; card-reader codes up to 10, fewer when the reader does not pad.
+  // A card code is judged only against the request the reader was given (none outstanding: not at all).
+  const check = (factor: CodeFactor) => (factor.id === 'emv-cap' && request.cap === null ? null : factor.verify({ ...auth, account }, { code }, factor.id === 'emv-cap' ? (request.cap ?? undefined) : undefined));
   if (/^\d{1,10}$/.test(code)) {
     for (const { factor } of tried) {
-      if (factor.id === 'emv-cap' && request.cap === null) continue;
-      const outcome = await factor.verify({ ...auth, account }, { code }, factor.id === 'emv-cap' ? (request.cap ?? undefined) : undefined);
+      const outcome = await check(factor);
+      if (!outcome) continue;
       if (outcome.kind === 'verified') {
         verified = factor;
         await factor.commit?.({ ...auth, account }, outcome.evidence as never);
         break;
       }
       if (outcome.kind === 'rejected' && outcome.reason === 'replayed') reason = 'replayed';
+    }
+    // A code of a factor the client does not allow is checked (and so used up) only to tell the
+    // audit why it failed: it never counts as a success.
+    if (!verified) {
+      for (const { factor } of enrolled.filter((e) => !permitted(e.factor.id))) {
+        if ((await check(factor))?.kind === 'verified') {
+          reason = 'method_not_allowed';
+          break;
+        }
+      }
     }
   } else reason = 'malformed_code';
   if (verified && request.firstFactorPassed) {

@@ -14,9 +14,10 @@ import { actorName, assertMayAdminister, issueTemporaryCode, reasonOf, refusal, 
 import { isOutage } from './outage.js';
 import type { FactorCredential } from '../domain/credential.js';
 import type { CardKeyOperations } from '../authenticators/emv-cap/card-key-operations.js';
-import { CAP_PROFILES, type CapProfile } from '../authenticators/emv-cap/cap-profile.js';
+import { capCardImport, maskPan, toCapEnrolment } from '../authenticators/emv-cap/cap-card-import.js';
 import { enrolCapCard } from '../authenticators/emv-cap/enrol-cap-card.js';
 import { createOathEnrolment, hotpTokenImport } from '../authenticators/oath/enrolment.js';
+import { resynchroniseFactor, type ResyncRefusal } from '../admin/resynchronise-factor.js';
 import { revokeX509Credential, type EnrolmentFailure } from '../authenticators/x509/enrolment.js';
 import type { CertificateDependencies } from './interaction/interaction-kit.js';
 
@@ -86,6 +87,12 @@ const TITLES: Record<string, string> = {
   wrong_usage: 'Certificate not for client authentication',
   revoked: 'Certificate revoked',
   crl_stale: 'Revocation cannot be checked',
+  not_resynchronisable: 'Factor cannot be resynchronised',
+  malformed_codes: 'Malformed codes',
+  credential_blocked: 'Factor blocked',
+  no_match: 'Codes do not match',
+  replayed: 'Codes already used',
+  counter_exhausted: 'Card exhausted',
 };
 
 /** An RFC 9457 problem document; `type` names the reason, stable for programs to branch on. */
@@ -194,41 +201,22 @@ async function readJson(ctx: Context, maxBytes = MAX_BODY_BYTES): Promise<unknow
 
 const temporaryCodeRequest = z.strictObject({ kind: z.enum(['pin', 'password']).optional(), delivery: z.enum(['show', 'mail']).optional() });
 
-const hex = (bytes?: number) => z.string().regex(bytes ? new RegExp(`^[0-9A-Fa-f]{${bytes * 2}}$`) : /^(?:[0-9A-Fa-f]{2})+$/, bytes ? `${bytes} bytes in hex` : 'hex');
+/** An administrator's card enrolment: the same fields as `guichet cap enrol` (cap-card-import.ts). */
+const capCardRequest = capCardImport;
 
-/** A card model written out (EMV-CAP.md §5.1, §5.3): its contents are checked by the enrolment. */
-const capProfileObject = z.strictObject({
-  aip: z.string(),
-  cdol1: z.string(),
-  cdol2: z.string(),
-  keyScheme: z.union([z.strictObject({ kind: z.enum(['none', 'common', 'mastercard']) }), z.strictObject({ kind: z.literal('tree'), branch: z.number().int(), height: z.number().int(), iv: z.string() })]),
-  padding: z.union([z.literal(1), z.literal(2)]),
-  macData: z.enum(['terminal-data', 'all-cdol1']),
-  macTail: z.enum(['visa-cvr', 'iad', 'mc-cvr', 'mc-cvr-counters', 'separate-cvr']),
-  cvrFormat: z.enum(['visa', 'mastercard']),
-  ipb: z.string(),
-  iaf: z.number().int().min(0).max(255),
-  reader: z.strictObject({ date: z.string(), tvr: z.string(), country: z.string(), terminalType: z.string(), cvmResults: z.string(), terminalCapabilities: z.string(), arc: z.string() }),
-  cardStates: z.array(z.strictObject({ iad: z.string(), cvr: z.string().optional() })).min(1).max(8),
-});
+/** Two codes the user made one after the other on the token or card reader (RFC 4226 §7.4, EMV-CAP.md §6.4). */
+const resyncRequest = z.strictObject({ codes: z.tuple([z.string().regex(/^\d{1,10}$/, 'digits'), z.string().regex(/^\d{1,10}$/, 'digits')]) });
 
-/**
- * An administrator's card enrolment (EMV-CAP.md §6.1): the card record, and its ICC key imported
- * or named by the issuer master key it derives from. `kcv` is the custodian's key check value: the
- * enrolment fails unless the key matches it; the response gives the computed one either way.
- */
-const capCardRequest = z.strictObject({
-  pan: z.string().regex(/^\d{12,19}$/, '12 to 19 digits'),
-  psn: z.string().regex(/^\d{2}$/, 'two digits').nullable().default(null),
-  key: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('imported'), key: hex(16) }),
-    z.strictObject({ kind: z.literal('issuer'), issuerKeyId: z.string().min(1).max(64), derivation: z.enum(['A', 'B']).default('A') }),
-  ]),
-  profile: z.union([z.enum(Object.keys(CAP_PROFILES) as [keyof typeof CAP_PROFILES, ...(keyof typeof CAP_PROFILES)[]]), capProfileObject]),
-  lastAtc: z.number().int().min(0).max(65534).nullable().default(null),
-  kcv: z.string().regex(/^(?:[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6})$/, '2 or 3 bytes in hex').optional(),
-  label: z.string().trim().min(1).max(100).optional(),
-});
+/** Why two codes did not resynchronise a credential (the problem's `type` names the reason). */
+const RESYNC_REFUSAL: Readonly<Record<ResyncRefusal, string>> = {
+  no_credential: 'the account has no factor of that id',
+  not_resynchronisable: 'only an HOTP token or an EMV-CAP card can be resynchronised',
+  malformed_codes: 'the codes are not codes of this token or card',
+  credential_blocked: 'the factor is blocked',
+  no_match: 'the two codes are not consecutive codes of this token or card within the resynchronisation window',
+  replayed: 'these codes were already used',
+  counter_exhausted: 'the card has used its last ATC: it must be replaced',
+};
 
 /** A hardware HOTP token (RFC 4226): the same fields as `guichet factor import-hotp`, the seed in the body. */
 const hotpTokenRequest = hotpTokenImport.strict();
@@ -420,16 +408,12 @@ export function adminApi(deps: AdminApiDependencies) {
     const details = { kind: 'emv-cap' };
     await refuseOwnAccount(ctx, 'admin.factor.enrol', details);
     if (!deps.cardKeys) throw new GuichetError('conflict', 'card enrolment is not available', { reason: 'factor_disabled' });
-    const profile = (typeof body.profile === 'string' ? structuredClone(CAP_PROFILES[body.profile]) : body.profile) as CapProfile;
     let enrolled: Awaited<ReturnType<typeof enrolCapCard>>;
     try {
-      enrolled = await enrolCapCard(
-        { factors: repos.factors, keys: deps.cardKeys },
-        { accountId: account.id, pan: body.pan, psn: body.psn, key: body.key, profile, lastAtc: body.lastAtc, expectedKcv: body.kcv, label: body.label ?? null },
-      );
+      enrolled = await enrolCapCard({ factors: repos.factors, keys: deps.cardKeys }, toCapEnrolment(account.id, body));
     } catch (e) {
       // The message names what is wrong (a digit count, the KCV), never a key.
-      if (e instanceof GuichetError) await auditAction(ctx, 'admin.factor.enrol', 'failure', { accountId: account.id, reason: e.code, details: { ...details, pan: `•••• ${body.pan.slice(-4)}` } });
+      if (e instanceof GuichetError) await auditAction(ctx, 'admin.factor.enrol', 'failure', { accountId: account.id, reason: e.code, details: { ...details, pan: maskPan(body.pan) } });
       throw e;
     }
     const { credential, kcv } = enrolled;
@@ -475,6 +459,25 @@ export function adminApi(deps: AdminApiDependencies) {
     const stored = await repos.factors.findById(credential.id);
     ctx.status = 201;
     ctx.body = { credential: factorView(stored!, clock.now()) };
+  });
+
+  router.post('/accounts/:id/factors/:factorId/resync', authenticate(deps), factorBody(resyncRequest), loadTarget('admin.factor.resync'), async (ctx) => {
+    const { codes } = ctx.state.body as z.infer<typeof resyncRequest>;
+    const account = targetOf(ctx);
+    const factorId = String(ctx.params.factorId);
+    if (!/^[\w-]{1,64}$/.test(factorId)) throw new GuichetError('not_found', RESYNC_REFUSAL.no_credential);
+    await refuseOwnAccount(ctx, 'admin.factor.resync', { credentialId: factorId });
+    const outcome = await resynchroniseFactor({ factors: repos.factors, clock, oath: deps.config.oath, cardKeys: deps.cardKeys }, account, factorId, codes);
+    const details = { kind: outcome.credential?.kind ?? null, credentialId: factorId };
+    if (outcome.kind === 'refused') {
+      // The codes are never audited: the reason says enough.
+      await auditAction(ctx, 'admin.factor.resync', 'failure', { accountId: account.id, reason: outcome.reason, details });
+      if (outcome.reason === 'no_credential') throw new GuichetError('not_found', RESYNC_REFUSAL.no_credential);
+      throw new GuichetError(outcome.reason === 'not_resynchronisable' ? 'conflict' : 'bad_request', RESYNC_REFUSAL[outcome.reason], { reason: outcome.reason });
+    }
+    await auditAction(ctx, 'admin.factor.resync', 'success', { accountId: account.id, details: { ...details, counter: outcome.counter } });
+    const stored = await repos.factors.findById(factorId);
+    ctx.body = { credential: factorView(stored!, clock.now()), counter: outcome.counter };
   });
 
   router.delete('/accounts/:id/factors/:factorId', authenticate(deps), loadTarget('admin.factor.revoke'), async (ctx) => {

@@ -22,7 +22,9 @@ export function authorizationDetailsOf(params: Readonly<Record<string, unknown>>
   if (!Array.isArray(value) || value.length === 0) return null;
   const details: AuthorizationDetail[] = [];
   for (const item of value) {
-    const parsed = parseDetail(item);
+    // The schema only: the provider checked the deployment's types and operations when it took the
+    // request, and a detail dropped here would look like no detail at all (no SCA asked for it).
+    const parsed = parseDetail(item, null);
     if (!parsed.ok) return null;
     details.push(parsed.detail);
   }

@@ -1,6 +1,6 @@
 import Provider, { errors, interactionPolicy, type AuthorizationDetailsForAccessToken, type AuthorizationDetailsForGrantSource, type AuthorizationDetailsForIntrospection, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { levelOfAcr, meets, requiredLevel } from '../policy/step-up.js';
-import { DETAIL_TYPES, isPayment, parseDetail } from '../policy/authorization-details.js';
+import { isPayment, parseDetail, type DetailRules } from '../policy/authorization-details.js';
 import { authorizationDetailsOf, grantedAmong, grantRequestedDetails, sameDetail } from './authorization-details-param.js';
 import type { Level } from '../policy/assurance.js';
 import type { Config } from '../config/schema.js';
@@ -80,7 +80,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       // are used once and only by the client that pushed them; a client registered with
       // `require_pushed_authorization_requests` may use nothing else (PAR-01..04).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
-      richAuthorizationRequests: richAuthorizationRequests(),
+      richAuthorizationRequests: richAuthorizationRequests(config.rar),
       // RFC 9396 tokens go to one API: the client's `guichet_resource` (RFC 8707), the default
       // whenever details are asked; no other resource is known, so any other `resource` is refused.
       resourceIndicators: {
@@ -111,20 +111,23 @@ export function createProvider(deps: ProviderDependencies): Provider {
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: loginPolicy(config, scaChecks({ config, scaState: deps.scaState, clock: deps.clock })) },
     extraClientMetadata: {
       properties: ['guichet_identifier_schemes', 'guichet_first_factor', 'guichet_scrambled_keypad', 'guichet_resource', ...POLICY_METADATA],
+      // InvalidClientMetadata, not a bare Error: a stored client that fails is refused as
+      // `invalid_client_metadata`, never a server error.
       validator(_ctx, key, value, metadata) {
         if (value === undefined) return;
-        if ((POLICY_METADATA as readonly string[]).includes(key)) {
-          // The SCA policy knobs are checked together against the client's profile (src/config/profiles.ts).
+        if (key === 'guichet_first_factor' && value !== 'password' && value !== 'pin' && value !== 'card') throw new errors.InvalidClientMetadata(`invalid ${key}`);
+        if ((POLICY_METADATA as readonly string[]).includes(key) || key === 'guichet_first_factor') {
+          // The SCA policy knobs are checked together against the client's profile (src/config/profiles.ts);
+          // the first factor with them, as it must be one of the client's allowed methods.
           const checked = checkClientPolicy(config, metadata as Record<string, unknown>);
-          if (!checked.ok) throw new Error(`invalid ${key}: ${checked.problems.join('; ')}`);
+          if (!checked.ok) throw new errors.InvalidClientMetadata(`invalid ${key}: ${checked.problems.join('; ')}`);
           return;
         }
         const ok =
           (key === 'guichet_identifier_schemes' && Array.isArray(value) && value.every((v) => v === 'username' || v === 'subscription')) ||
-          (key === 'guichet_first_factor' && (value === 'password' || value === 'pin' || value === 'card')) ||
           (key === 'guichet_scrambled_keypad' && typeof value === 'boolean') ||
           (key === 'guichet_resource' && typeof value === 'string' && URL.canParse(value) && !value.includes('#'));
-        if (!ok) throw new Error(`invalid ${key}`);
+        if (!ok) throw new errors.InvalidClientMetadata(`invalid ${key}`);
       },
     },
     renderError: pages.error,
@@ -184,16 +187,18 @@ async function loadOrImplyGrant(ctx: KoaContextWithOIDC, repos: Repositories) {
 }
 
 /**
- * RFC 9396 with Guichet's three types (src/policy/authorization-details.ts). Every detail must match
+ * RFC 9396 with the types of Guichet's three (src/policy/authorization-details.ts) the deployment
+ * enables (`rar.types`; the others are unknown to discovery, to requests and to client registration)
+ * and its list of sensitive operations (`rar.sensitiveOperations`). Every detail must match
  * its schema as sent (no normalising behind the client's back: the page shows, the token carries and
  * the API checks the same bytes). A payment must come through PAR (RFC 9396 §12, ASVS 5.0 10.4.15):
  * a query string can be altered by the browser. The client's registered `authorization_details_types`
  * limit what it may ask (oidc-provider checks them, `[]` when not registered).
  */
-function richAuthorizationRequests() {
+function richAuthorizationRequests(rules: DetailRules) {
   type Detail = { type: string; [key: string]: unknown };
   const validate = async (ctx: KoaContextWithOIDC, detail: Detail) => {
-    const parsed = parseDetail(detail);
+    const parsed = parseDetail(detail, rules);
     if (!parsed.ok) throw new errors.InvalidAuthorizationDetails(parsed.problems.join('; '));
     if (!sameDetail(parsed.detail, detail)) throw new errors.InvalidAuthorizationDetails('authorization details must be sent in canonical form (IBAN in capitals without spaces, names without surrounding spaces)');
     if (isPayment(parsed.detail) && ctx.oidc.route === 'authorization' && !('PushedAuthorizationRequest' in ctx.oidc.entities)) {
@@ -202,7 +207,7 @@ function richAuthorizationRequests() {
   };
   return {
     enabled: true,
-    types: Object.fromEntries(DETAIL_TYPES.map((type) => [type, { validate }])),
+    types: Object.fromEntries(rules.types.map((type) => [type, { validate }])),
     // The code carries what this request asked and the grant holds: never a detail the user did not see.
     authorizationDetailsForGrantSource: (async (ctx) => {
       const requested = authorizationDetailsOf(ctx.oidc.params as Record<string, unknown>);

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_SENSITIVE_OPERATIONS, RAR_DETAIL_TYPES } from '../config/schema.js';
 
 /**
  * What a relying party asks the user to authorise (RFC 9396 `authorization_details`), as Guichet
  * understands it: payments (one, or a batch with its total and count) and the bank's list of
  * sensitive operations. The schemas are data; the page shows them and the proof is bound to them.
+ * Which types and operations a deployment accepts is configuration (`rar.types`,
+ * `rar.sensitiveOperations`); the default operations are these.
  */
-export const SENSITIVE_OPERATIONS = ['manage_authorisations', 'manage_payees', 'order_cheque_books', 'sepa_instant_transfer', 'sign_payment_batch'] as const;
+export const SENSITIVE_OPERATIONS = DEFAULT_SENSITIVE_OPERATIONS;
 export type SensitiveOperation = (typeof SENSITIVE_OPERATIONS)[number];
 
 const amount = z.string().regex(/^(0|[1-9]\d{0,11})(\.\d{1,2})?$/, 'a positive decimal amount with at most 2 decimals, as a string');
@@ -48,7 +51,8 @@ export const paymentBatch = z
 export const sensitiveOperation = z
   .object({
     type: z.literal('sensitive_operation'),
-    operation: z.enum(SENSITIVE_OPERATIONS),
+    /** One of `rar.sensitiveOperations` (checked by parseDetail against the deployment's rules). */
+    operation: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'an operation code'),
     /** Free text the bank shows with it (the payee being added, the cheque book ordered…). */
     description: z.string().trim().min(1).max(200).optional(),
   })
@@ -57,17 +61,35 @@ export const sensitiveOperation = z
 export const authorizationDetail = z.discriminatedUnion('type', [paymentInitiation, paymentBatch, sensitiveOperation]);
 export type AuthorizationDetail = z.infer<typeof authorizationDetail>;
 export type DetailType = AuthorizationDetail['type'];
-export const DETAIL_TYPES: readonly DetailType[] = ['payment_initiation', 'payment_batch', 'sensitive_operation'];
+export const DETAIL_TYPES: readonly DetailType[] = RAR_DETAIL_TYPES;
+
+/** What a deployment accepts (`rar.types`, `rar.sensitiveOperations`). */
+export interface DetailRules {
+  types: readonly DetailType[];
+  sensitiveOperations: readonly string[];
+}
+
+/** The rules of a deployment that changes neither setting. */
+export const DEFAULT_DETAIL_RULES: DetailRules = { types: DETAIL_TYPES, sensitiveOperations: SENSITIVE_OPERATIONS };
 
 /** Payments need a proof bound to amount and payee (PSD2 RTS art. 5), not just a level. */
 export const isPayment = (d: AuthorizationDetail): boolean => d.type === 'payment_initiation' || d.type === 'payment_batch';
 
-/** One detail checked against its type's schema; the problems, in English, for `invalid_authorization_details`. */
-export function parseDetail(value: unknown): { ok: true; detail: AuthorizationDetail } | { ok: false; problems: string[] } {
+/**
+ * One detail checked against its type's schema and the deployment's rules (null: the schema only,
+ * for details the provider already accepted); the problems, in English, for `invalid_authorization_details`.
+ */
+export function parseDetail(value: unknown, rules: DetailRules | null = DEFAULT_DETAIL_RULES): { ok: true; detail: AuthorizationDetail } | { ok: false; problems: string[] } {
   const parsed = authorizationDetail.safeParse(value);
-  if (parsed.success) return { ok: true, detail: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'detail'}: ${i.message}`) };
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'detail'}: ${i.message}`) };
+  const detail = parsed.data;
+  if (rules && !rules.types.includes(detail.type)) return { ok: false, problems: [`type: ${detail.type} is not accepted here`] };
+  if (rules && detail.type === 'sensitive_operation' && !rules.sensitiveOperations.includes(detail.operation)) return { ok: false, problems: [`operation: ${detail.operation} is not a sensitive operation of this bank`] };
+  return { ok: true, detail };
 }
+
+/** The display name's message id of a default operation; null for one the deployment added (a generic text names it). */
+export const knownOperation = (operation: string): SensitiveOperation | null => ((SENSITIVE_OPERATIONS as readonly string[]).includes(operation) ? (operation as SensitiveOperation) : null);
 
 function toCents(value: string): bigint {
   const [units = '0', decimals = ''] = value.split('.');

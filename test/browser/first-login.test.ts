@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { seedBasics, startGuichet, TEST_CLIENT, type RunningGuichet } from '../helpers/guichet.js';
 import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback } from '../helpers/browser.js';
 import { normaliseAnswer } from '../../src/policy/security-questions.js';
+import { normaliseForHash } from '../../src/authenticators/secret/secret-authenticator.js';
 
 const INITIAL = 'initial password from the bank';
 
@@ -178,6 +179,42 @@ describe('first login (registration) in Chromium', () => {
     await fillPersonalData(page, { email: 'oscar@example.com', family: 'Wilde', locale: 'en' });
     await expectCodeAtCallback(page, request, () => submit(page, 'personal-data'));
     expect(await stored('oscar')).toMatchObject({ status: 'active', email: 'oscar@example.com', familyName: 'Wilde', givenName: null, locale: 'en' });
+  });
+
+  test('an expired password: the new-secret page (axe-clean), a new password, back at the client; the old one no longer works', async () => {
+    const OLD = 'a password kept far too long';
+    const NEW = 'a fresh password for spring';
+    await g.admin.seed({ subscriptions: [], accounts: [{ username: 'quentin', status: 'active', emailVerified: false, locale: 'en', roles: [], preferences: {}, password: OLD, passwordMustChange: false }], clients: [] });
+    const quentin = await stored('quentin');
+    const now = g.container.clock.now();
+    await g.container.repos.credentials.upsert({ accountId: quentin.id, kind: 'password', secretHash: await g.container.hasher.hash(normaliseForHash(OLD)), setAt: new Date(now.getTime() - 100 * 86_400_000), mustChange: false, expiresAt: new Date(now.getTime() - 86_400_000) });
+
+    const page = await chromium.newPage({ locale: 'en-GB' });
+    const request = authorizationUrl(g.url);
+    await page.goto(request.url);
+    await logIn(page, 'quentin', OLD);
+    await expectStep(page, 'new-secret');
+    expect(await page.locator('main').innerText()).toContain('Your password has expired');
+    // Not a registration: no "step n of m".
+    expect(await page.locator('main').innerText()).not.toMatch(/Step \d of \d/);
+    await expectNoAxeViolations(page, 'new-secret (expired password)');
+    await chooseNewPassword(page, OLD);
+    await expectStep(page, 'new-secret');
+    expect(await page.locator('[role="alert"]').innerText()).toContain('Choose a secret different from the current one.');
+    await expectCodeAtCallback(page, request, () => chooseNewPassword(page, NEW));
+    const renewed = await g.container.repos.credentials.find(quentin.id, 'password');
+    expect(renewed!.expiresAt === null || renewed!.expiresAt.getTime() > now.getTime()).toBe(true);
+
+    // The old password is refused now; the new one goes straight back to the client.
+    const again = await chromium.newPage({ locale: 'en-GB' });
+    await again.goto(authorizationUrl(g.url).url);
+    await logIn(again, 'quentin', OLD);
+    await expectStep(again, 'password');
+    expect(await again.locator('[role="alert"]').count()).toBeGreaterThan(0);
+    const next = await chromium.newPage({ locale: 'en-GB' });
+    const second = authorizationUrl(g.url);
+    await next.goto(second.url);
+    await expectCodeAtCallback(next, second, () => logIn(next, 'quentin', NEW));
   });
 
   test('the registration pages reflow at 320 px', async () => {

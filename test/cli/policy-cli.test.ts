@@ -37,6 +37,12 @@ describe('guichet policy check', () => {
     expect(run.stderr).toMatch(/GUICHET_SCA_PROFILE \(psd2\): periodDays: 200 is outside 1–180 days/);
   });
 
+  test('the deployment’s allowed methods are listed: all by default, the configured ones otherwise', () => {
+    const methods = (config: Record<string, unknown>) => policyReport(loadConfig({}, config)).find((r) => r.rule.startsWith('methods clients may use'));
+    expect(methods({})).toMatchObject({ value: 'all (password, pin, emv-cap, totp, hotp, webauthn, x509)', verdict: 'satisfies' });
+    expect(methods({ sca: { allowedMethods: ['password', 'emv-cap', 'webauthn'] } })!.value).toBe('password, emv-cap, webauthn');
+  });
+
   test('the report is a pure function of the configuration', () => {
     const rules = policyReport(loadConfig({}, { sca: { profile: 'psd2', periodDays: 180 } }));
     expect(rules.find((r) => r.ref === 'G-4 / PSD2-23')).toMatchObject({ value: '180 days', verdict: 'satisfies' });

@@ -354,7 +354,7 @@ describe('admin API: audit and documentation', () => {
     expect(spec.components.schemas.Problem.required).toEqual(['type', 'title', 'status', 'detail']);
     const { router } = adminApi({ repos: {} } as never);
     const routes = declaredRoutes(router as unknown as Router);
-    expect(routes.length).toBe(9);
+    expect(routes.length).toBe(10);
     for (const { method, path } of routes) {
       const documented = spec.paths[path.replace(/^\/admin\/api/, '')];
       expect({ method, path, documented: Boolean(documented?.[method]) }).toEqual({ method, path, documented: true });

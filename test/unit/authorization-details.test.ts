@@ -32,6 +32,16 @@ describe('authorization_details types', () => {
   test('the bank’s sensitive operations are a closed list', () => {
     expect(parseDetail({ type: 'sensitive_operation', operation: 'manage_payees', description: 'Ajout du bénéficiaire Fournitures Martin' }).ok).toBe(true);
   });
+  test('types and operations are the deployment’s: a disabled type and an unlisted operation are refused, an added one is taken', () => {
+    const rules = { types: ['sensitive_operation'] as const, sensitiveOperations: ['manage_payees', 'close_account'] };
+    expect(parseDetail(payment, rules)).toEqual({ ok: false, problems: ['type: payment_initiation is not accepted here'] });
+    expect(parseDetail({ type: 'sensitive_operation', operation: 'close_account' }, rules).ok).toBe(true);
+    expect(parseDetail({ type: 'sensitive_operation', operation: 'close_account' }).ok).toBe(false);
+    expect(parseDetail({ type: 'sensitive_operation', operation: 'order_cheque_books' }, rules).ok).toBe(false);
+    // The schema alone (details the provider already accepted) takes any well-formed code.
+    expect(parseDetail({ type: 'sensitive_operation', operation: 'close_account' }, null).ok).toBe(true);
+    expect(parseDetail({ type: 'sensitive_operation', operation: 'Close Account!' }, null).ok).toBe(false);
+  });
   test('IBAN check digits (ISO 13616)', () => {
     expect(isValidIban('DE89370400440532013000')).toBe(true);
     expect(isValidIban('DE89370400440532013001')).toBe(false);

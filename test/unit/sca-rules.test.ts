@@ -1,6 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { decideSca, sessionLevel } from '../../src/policy/sca-rules.js';
-import { PROFILES, resolvePolicy, type ScaPolicy } from '../../src/config/profiles.js';
+import { METHOD_IDS, PROFILES, resolvePolicy, type ScaPolicy } from '../../src/config/profiles.js';
+import { checkClientPolicy, scaPolicyOf } from '../../src/policy/client-policy.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { createScaState } from '../../src/policy/sca-state.js';
 import { createMemoryStore } from '../../src/persistence/memory-store.js';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -64,6 +66,38 @@ describe('policy profiles and their validators', () => {
   });
   test('every profile’s own defaults pass its validators', () => {
     for (const id of Object.keys(PROFILES) as (keyof typeof PROFILES)[]) expect(resolvePolicy(id, {}).ok).toBe(true);
+  });
+});
+
+describe('allowed methods (sca.allowedMethods, guichet_allowed_methods)', () => {
+  const config = loadConfig({}, { sca: { allowedMethods: ['password', 'emv-cap', 'totp', 'webauthn'] } });
+  const problems = (metadata: Record<string, unknown>) => {
+    const r = checkClientPolicy(config, metadata);
+    return r.ok ? [] : r.problems;
+  };
+  test('every profile allows every method; a client naming none gets the deployment’s list', () => {
+    for (const profile of Object.values(PROFILES)) expect(profile.defaults.allowedMethods).toEqual(METHOD_IDS);
+    expect(scaPolicyOf(config, {}).allowedMethods).toEqual(['password', 'emv-cap', 'totp', 'webauthn']);
+    expect(scaPolicyOf(config, { guichet_allowed_methods: ['password', 'emv-cap'] }).allowedMethods).toEqual(['password', 'emv-cap']);
+  });
+  test('a client’s list must be known, non-empty, within the deployment’s and hold its first factor', () => {
+    expect(problems({ guichet_allowed_methods: ['password', 'sms'] })[0]).toMatch(/unknown method sms/);
+    expect(problems({ guichet_allowed_methods: [] })).toHaveLength(1);
+    expect(problems({ guichet_allowed_methods: 'password' })).toHaveLength(1);
+    expect(problems({ guichet_allowed_methods: ['password', 'x509'] })[0]).toMatch(/x509 not allowed by the deployment/);
+    expect(problems({ guichet_allowed_methods: ['emv-cap', 'totp'] })[0]).toMatch(/must include password/);
+    expect(problems({ guichet_first_factor: 'card', guichet_allowed_methods: ['emv-cap'] })).toEqual([]);
+    expect(problems({ guichet_first_factor: 'card', guichet_allowed_methods: ['password', 'totp'] })[0]).toMatch(/must include emv-cap/);
+    // No list of its own: the deployment's must hold the client's first factor.
+    expect(problems({ guichet_first_factor: 'pin' })[0]).toMatch(/must include pin/);
+  });
+  test('a client stored with a refused list keeps only what both it and the deployment allow: never more', () => {
+    expect(scaPolicyOf(config, { guichet_allowed_methods: ['emv-cap', 'x509', 'sms'] }).allowedMethods).toEqual(['emv-cap']);
+  });
+  test('the deployment’s list must hold the login’s first factor', () => {
+    expect(() => loadConfig({ GUICHET_SCA_ALLOWED_METHODS: 'password,totp', GUICHET_FIRST_FACTOR: 'card' })).toThrow(ConfigError);
+    expect(() => loadConfig({ GUICHET_SCA_ALLOWED_METHODS: 'password,sms' })).toThrow(/GUICHET_SCA_ALLOWED_METHODS/);
+    expect(loadConfig({ GUICHET_SCA_ALLOWED_METHODS: 'emv-cap, webauthn', GUICHET_FIRST_FACTOR: 'card' }).sca.allowedMethods).toEqual(['emv-cap', 'webauthn']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { enrolCapCard, revokeCapCard } from '../../authenticators/emv-cap/enrol-cap-card.js';
+import { CAP_PROFILE_PRESETS, capCardImport, maskPan, toCapEnrolment, type CapCardImport } from '../../authenticators/emv-cap/cap-card-import.js';
 import { checkCapRequest, type CapRequest } from '../../authenticators/emv-cap/cap-request.js';
 import { createDemoCard, DEMO_ISSUER_KEY, DEMO_ISSUER_KEY_ID } from '../../authenticators/emv-cap/simulator/demo-card.js';
 import { pressCardReader, type CardInReader } from '../../authenticators/emv-cap/simulator/press-card-reader.js';
@@ -8,7 +9,7 @@ import { createSoftwareCardKeyOperations } from '../../authenticators/emv-cap/so
 import { GuichetError, isGuichetError } from '../../errors/codes.js';
 import { findAccount, REF } from '../account-ref.js';
 import { parseCommandArgs, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command, Session } from '../command.js';
 import { describeFactor } from '../factor-view.js';
 import { formatFields } from '../output.js';
 
@@ -115,6 +116,101 @@ export const capEnrolDemoCommand: Command = {
   },
 };
 
+/** Stands for the card key while the arguments are checked, before stdin is read. */
+const KEY_PLACEHOLDER = '0'.repeat(32);
+
+/** The card key from stdin (--key-stdin): one line of 32 hex digits; the messages name the card key. */
+async function readCardKey(session: Session): Promise<string> {
+  try {
+    return (await session.readSecret('oath-secret')).trim();
+  } catch (e) {
+    if (isGuichetError(e)) throw new GuichetError(e.code, e.message.replaceAll('--secret-stdin', '--key-stdin').replaceAll('OATH secret', 'card key'));
+    throw e;
+  }
+}
+
+export const capEnrolCommand: Command = {
+  name: 'cap enrol',
+  synopsis: `${REF} --pan P --psn NN|none (--key-stdin | --issuer-key ID [--derivation a|b]) --profile ${CAP_PROFILE_PRESETS.join('|')} [--atc N] --kcv HEX [--label L]`,
+  summary:
+    "Enrol a real EMV-CAP card from the issuer's card record: its ICC key MK_AC (32 hex digits) read from stdin with --key-stdin, or derived from the configured issuer master key ID (GUICHET_CAP_ISSUER_KEYS) by option A or B; --atc is the card's last used ATC when known. The key must match the key check value --kcv (2 or 3 bytes) or nothing is stored. Prints the credential id, the masked PAN, the profile and the KCV; the same fields as POST /admin/api/accounts/{id}/factors/emv-cap.",
+  parse(args) {
+    const { values, positionals } = parseCommandArgs(
+      this.name,
+      args,
+      {
+        pan: { type: 'string' },
+        psn: { type: 'string' },
+        'key-stdin': { type: 'boolean' },
+        'issuer-key': { type: 'string' },
+        derivation: { type: 'string' },
+        profile: { type: 'string' },
+        atc: { type: 'string' },
+        kcv: { type: 'string' },
+        label: { type: 'string' },
+      },
+      { names: [REF] },
+    );
+    const ref = positionals[0]!;
+    const usage = (message: string) => new UsageError(`${this.name}: ${message}`, this.name);
+    for (const required of ['pan', 'psn', 'profile', 'kcv'] as const) if (values[required] === undefined) throw usage(`--${required} is required`);
+    const issuerKeyId = values['issuer-key'];
+    if (Boolean(values['key-stdin']) === (issuerKeyId !== undefined)) throw usage('give either --key-stdin (the card key on stdin, never in the arguments) or --issuer-key ID');
+    if (values.derivation !== undefined && issuerKeyId === undefined) throw usage('--derivation goes with --issuer-key');
+    const derivation = (values.derivation ?? 'a').toUpperCase();
+    if (derivation !== 'A' && derivation !== 'B') throw usage('--derivation must be a or b (EMV option A or B)');
+    if (values.atc !== undefined && !/^\d{1,5}$/.test(values.atc)) throw usage('--atc must be a whole number (the last ATC the card used)');
+    const card = {
+      pan: values.pan!.replace(/\s/g, ''),
+      psn: values.psn === 'none' ? null : values.psn!,
+      key: issuerKeyId === undefined ? { kind: 'imported', key: KEY_PLACEHOLDER } : { kind: 'issuer', issuerKeyId, derivation },
+      profile: values.profile!,
+      ...(values.atc !== undefined ? { lastAtc: Number(values.atc) } : {}),
+      kcv: values.kcv!,
+      ...(values.label !== undefined ? { label: values.label } : {}),
+    };
+    // Everything but the key is checked now, with the API's own schema: a mistake is a usage error, before stdin is read.
+    const OPTION: Record<string, string> = { lastAtc: 'atc', key: 'issuer-key' };
+    const checked = capCardImport.safeParse(card);
+    if (!checked.success) throw usage(checked.error.issues.map((i) => `--${OPTION[String(i.path[0])] ?? String(i.path[0] ?? '')} ${i.message}`).join('; '));
+
+    return async (session) => {
+      let parsed: CapCardImport = checked.data;
+      if (parsed.key.kind === 'imported') {
+        const key = capCardImport.shape.key.safeParse({ kind: 'imported', key: await readCardKey(session) });
+        if (!key.success) throw new GuichetError('bad_request', 'the card key on stdin must be 16 bytes (32 hex digits)');
+        parsed = { ...parsed, key: key.data };
+      }
+      const container = await session.container();
+      const account = await findAccount(container, ref);
+      const keys = createSoftwareCardKeyOperations({ issuerKeys: session.config.emvCap.issuerKeys });
+      const audit = (result: 'success' | 'failure', details: Record<string, unknown>, reason?: string) =>
+        container.repos.audit.record({ action: 'admin.factor.enrol', result, actor: 'cli', accountId: account.id, ...(reason ? { reason } : {}), details: { kind: 'emv-cap', environment: 'cli', ...details } });
+      let enrolled: Awaited<ReturnType<typeof enrolCapCard>>;
+      try {
+        enrolled = await enrolCapCard({ factors: container.repos.factors, keys }, toCapEnrolment(account.id, parsed));
+      } catch (e) {
+        // The message names what is wrong (a digit count, the KCV), never a key.
+        if (isGuichetError(e)) await audit('failure', { pan: maskPan(parsed.pan) }, /key check value/.test(e.message) ? 'wrong_kcv' : e.code);
+        throw e;
+      }
+      const { credential, kcv } = enrolled;
+      await audit('success', { credentialId: credential.id, kcv });
+      const profile = typeof parsed.profile === 'string' ? parsed.profile : 'custom';
+      const text = [
+        `EMV-CAP card enrolled for ${ref} (${credential.id})`,
+        formatFields([
+          ['card', maskPan(parsed.pan)],
+          ['label', credential.label ?? ''],
+          ['profile', profile],
+          ['KCV', kcv],
+        ]),
+      ].join('\n');
+      return { text, json: { changed: true, credential: describeFactor(credential, container.clock.now()), pan: maskPan(parsed.pan), profile, kcv } };
+    };
+  },
+};
+
 const MODES = ['identify', 'respond', 'sign'] as const;
 
 export const capReaderCommand: Command = {
@@ -180,4 +276,4 @@ export const capReaderCommand: Command = {
   },
 };
 
-export const capCommands: Command[] = [capEnrolDemoCommand, capReaderCommand];
+export const capCommands: Command[] = [capEnrolCommand, capEnrolDemoCommand, capReaderCommand];

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { createOathEnrolment, hotpTokenImport, type HotpTokenImport } from '../../authenticators/oath/enrolment.js';
 import { decodeBase32, generateTotp, OATH_ALGORITHMS, timeStepAt } from '../../authenticators/oath/oath-codes.js';
 import { createX509Enrolment, revokeX509Credential, type EnrolmentFailure } from '../../authenticators/x509/enrolment.js';
 import { loadTrustStore } from '../../authenticators/x509/trust-store.js';
+import { readCodePair, resynchroniseFactor, type ResyncRefusal } from '../../admin/resynchronise-factor.js';
+import { createSoftwareCardKeyOperations } from '../../authenticators/emv-cap/software-card-keys.js';
 import type { Account } from '../../domain/account.js';
 import type { Container } from '../../container.js';
 import { GuichetError, isGuichetError } from '../../errors/codes.js';
@@ -192,6 +195,76 @@ export const factorRevokeCommand: Command = {
   },
 };
 
+/** How long `--codes-stdin` waits for the two codes. */
+const CODES_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Two codes from stdin (`--codes-stdin`): on one line or on two. Unlike a secret, a terminal is
+ * accepted (the person at the counter types what the token shows; the codes are spent here).
+ */
+async function readCodesFromStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<readonly [string, string]> {
+  if (stdin.isTTY) process.stderr.write('two consecutive codes shown by the token or card reader (one line or two): ');
+  const lines = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
+  const seen: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      lines.on('line', (line) => {
+        seen.push(...line.split(/[\s,;]+/).filter(Boolean));
+        if (seen.length >= 2) resolve();
+      });
+      lines.once('close', resolve);
+      timer = setTimeout(resolve, CODES_TIMEOUT_MS);
+    });
+  } finally {
+    clearTimeout(timer);
+    lines.close();
+  }
+  const codes = readCodePair(seen.join(' '));
+  if (!codes) throw new GuichetError('bad_request', 'two codes of digits are needed on stdin, made one after the other (--codes-stdin)');
+  return codes;
+}
+
+/** Why two codes did not resynchronise, in the operator's words. */
+const RESYNC_REFUSAL: Readonly<Record<ResyncRefusal, string>> = {
+  no_credential: 'the account has no credential of that id',
+  not_resynchronisable: 'only an HOTP token or an EMV-CAP card can be resynchronised',
+  malformed_codes: 'the codes are not codes of this token or card',
+  credential_blocked: 'the credential is blocked',
+  no_match: 'the two codes are not consecutive codes of this token or card within the resynchronisation window',
+  replayed: 'these codes were already used',
+  counter_exhausted: 'the card has used its last ATC: it must be replaced',
+};
+
+export const factorResyncCommand: Command = {
+  name: 'factor resync',
+  synopsis: `${REF} <credential-id> --codes-stdin`,
+  summary:
+    "Resynchronise an HOTP token (RFC 4226 §7.4) or an EMV-CAP card (Identify codes) that ran ahead of its counter: two codes the user made one after the other are read from stdin (one line or two) and searched over the larger resynchronisation window; the counter then moves past the second code, atomically.",
+  parse(args) {
+    const { values, positionals } = parseCommandArgs(this.name, args, { 'codes-stdin': { type: 'boolean' } }, { names: [REF, '<credential-id>'] });
+    const [ref, credentialId] = positionals as [string, string];
+    if (!values['codes-stdin']) throw new UsageError(`${this.name}: --codes-stdin is required (two consecutive codes, never in the arguments)`, this.name);
+    return async (session) => {
+      const codes = await readCodesFromStdin();
+      const container = await session.container();
+      const account = await findAccount(container, ref);
+      const deps = { factors: container.repos.factors, clock: container.clock, oath: container.config.oath, cardKeys: createSoftwareCardKeyOperations({ issuerKeys: container.config.emvCap.issuerKeys }) };
+      const outcome = await resynchroniseFactor(deps, account, credentialId, codes);
+      const kind = outcome.credential?.kind ?? null;
+      const audit = (result: 'success' | 'failure', details: Record<string, unknown>, reason?: string) =>
+        container.repos.audit.record({ action: 'admin.factor.resync', result, actor: 'cli', accountId: account.id, ...(reason ? { reason } : {}), details: { kind, credentialId, environment: 'cli', ...details } });
+      if (outcome.kind === 'refused') {
+        await audit('failure', {}, outcome.reason);
+        throw new GuichetError(outcome.reason === 'no_credential' ? 'not_found' : 'bad_request', `${RESYNC_REFUSAL[outcome.reason]}: nothing changed (${outcome.reason})`);
+      }
+      await audit('success', { counter: outcome.counter });
+      const counterName = kind === 'emv-cap' ? 'ATC' : 'counter';
+      return { text: `${kind === 'emv-cap' ? 'EMV-CAP card' : 'HOTP token'} ${credentialId} of ${ref} resynchronised: ${counterName} ${outcome.counter} is now the last used`, json: { changed: true, credentialId, kind, counter: outcome.counter } };
+    };
+  },
+};
+
 /** Why a certificate was not bound, in the operator's words. */
 const ENROL_CERT_REFUSAL: Readonly<Record<EnrolmentFailure, string>> = {
   malformed: 'the file is not one X.509 certificate (PEM or DER)',
@@ -282,4 +355,4 @@ export const totpCodeCommand: Command = {
   },
 };
 
-export const factorCommands: Command[] = [factorListCommand, factorImportHotpCommand, factorEnrolTotpCommand, factorEnrolCertCommand, factorRevokeCommand, totpCodeCommand];
+export const factorCommands: Command[] = [factorListCommand, factorImportHotpCommand, factorEnrolTotpCommand, factorEnrolCertCommand, factorRevokeCommand, factorResyncCommand, totpCodeCommand];

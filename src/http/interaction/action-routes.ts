@@ -7,6 +7,8 @@ import type { RequiredAction } from '../../flows/required-actions.js';
 import { chooseSecurityAnswers, savePersonalData } from '../../flows/registration.js';
 import { chooseOwnSecret } from '../../flows/choose-secret.js';
 import { pageContext } from '../page-context.js';
+import type { WebAuthnFailure } from '../../authenticators/webauthn/webauthn-credential.js';
+import type { MessageId } from '../../i18n/messages.js';
 import type { Details, InteractionKit } from './interaction-kit.js';
 
 /** Required actions after the last factor: a new secret, and the first-login registration's steps. */
@@ -82,6 +84,50 @@ export function actionRoutes(router: Router, kit: InteractionKit): void {
         return;
       }
       await continueLogin(ctx, d, { ...flow, personalDone: true });
+    }),
+  );
+
+  // ---- enrol-passkey: a first passkey in a session an administrator's temporary code opened (PSD2 RTS art. 24(2)) ----
+
+  const PASSKEY_REFUSAL: Partial<Record<WebAuthnFailure, MessageId>> = {
+    already_registered: 'profile.passkeys.already',
+    backup_eligible_refused: 'profile.passkeys.synced_refused',
+    challenge_expired: 'passkey.expired',
+    challenge_reused: 'passkey.expired',
+  };
+  /** The audit's evidence that the association happened in an administrator-assisted session (PSD2-37). */
+  const ASSISTED = { kind: 'webauthn', via: 'admin_temporary_code' } as const;
+  const answered = (flow: LoginFlow): LoginFlow => ({ ...flow, passkeyRegistration: undefined, passkeyOfferDone: true });
+
+  router.post(
+    '/:uid/enrol-passkey',
+    actionStep('enrol-passkey', async (ctx, d, flow, account, form) => {
+      const passkeys = deps.passkeys;
+      if (!passkeys) throw new GuichetError('bad_request', 'passkeys are not enabled');
+      const audit = { action: 'factor.enrol', actor: `account:${account.id}`, accountId: account.id, ...originOf(ctx, flow) };
+      const expected = flow.passkeyRegistration;
+      const t = pageFor(ctx, d, account).t;
+      if (!expected) {
+        await render(ctx, d, flow, { status: 400, error: t('passkey.expired') });
+        return;
+      }
+      const label = (form.label ?? '').trim().slice(0, 64) || null;
+      const outcome = await passkeys.enrolment.finishRegistration(account.id, form.response ?? '', expected, { label });
+      if (outcome.kind !== 'enrolled') {
+        await repos.audit.record({ ...audit, result: 'failure', reason: outcome.detail, details: ASSISTED });
+        await render(ctx, d, { ...flow, passkeyRegistration: undefined }, { status: 400, error: t(PASSKEY_REFUSAL[outcome.detail] ?? 'passkey.enrol.failed') });
+        return;
+      }
+      await repos.audit.record({ ...audit, result: 'success', details: { ...ASSISTED, credentialId: outcome.credential.id, backupEligible: outcome.credential.backupEligible } });
+      await continueLogin(ctx, d, answered(flow));
+    }),
+  );
+
+  router.post(
+    '/:uid/enrol-passkey/skip',
+    actionStep('enrol-passkey', async (ctx, d, flow, account) => {
+      await repos.audit.record({ action: 'factor.enrol_declined', result: 'success', actor: `account:${account.id}`, accountId: account.id, ...originOf(ctx, flow), details: ASSISTED });
+      await continueLogin(ctx, d, answered(flow));
     }),
   );
 }

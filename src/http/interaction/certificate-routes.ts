@@ -30,7 +30,7 @@ type Refusal = 'no_certificate' | 'malformed' | 'untrusted_issuer' | 'expired' |
 export function certificateRoutes(router: Router, kit: InteractionKit): void {
   const x509 = kit.deps.x509;
   if (!x509) return;
-  const { deps, config, repos, clock, logger, abuse, base, details, loadFlow, requirementAt, completeLogin, save, enforceRate, page, renderBlocked, originOf, transactionDetails } = kit;
+  const { deps, config, repos, clock, logger, abuse, base, details, loadFlow, requirementAt, completeLogin, save, enforceRate, page, renderBlocked, originOf, transactionDetails, allowedMethodsOf, refuseUnlessAllowed } = kit;
   const mainOrigin = (path: string) => new URL(path, config.issuer).href;
   const method: CompletedMethod = { authenticator: 'x509', factors: certificateFactors(x509.settings.pinProtected), phishingResistant: x509.settings.pinProtected };
 
@@ -73,6 +73,8 @@ export function certificateRoutes(router: Router, kit: InteractionKit): void {
     if (flow.done) throw new GuichetError('form_replayed');
     if (flow.actions) throw new GuichetError('bad_request', 'the login only waits for its required actions');
     if (transactionDetails(d)?.length) throw new GuichetError('bad_request', 'a certificate cannot authorise a transaction (no dynamic linking)');
+    // Not offered to a client whose policy leaves certificates out; refused (and audited) if reached anyway.
+    await refuseUnlessAllowed(ctx, flow, 'x509', 'login.certificate');
     await enforceRate(ctx, flow.identifier);
     const second = flow.pendingSecond === true;
     // On the code page the certificate must be the identified account's: it is looked up for that account only.
@@ -117,7 +119,7 @@ export function certificateRoutes(router: Router, kit: InteractionKit): void {
     await repos.audit.record({ action: 'login.certificate', result: 'success', ...originOf(ctx, flow), accountId: account.id, details: { step: second ? 'second' : 'first', thumbprint: evidence.thumbprint, via: evidence.via, transport, amr: evidence.amr } });
     logger.info({ event: 'login.success', factor: 'x509', accountId: account.id, clientId: flow.clientId }, 'certificate verified');
 
-    if (!second && short && ((await enrolledCodeFactors(deps.secondFactor, account.id)).length > 0 || required.essential)) {
+    if (!second && short && ((await enrolledCodeFactors(deps.secondFactor, account.id, false, true, allowedMethodsOf(await repos.clients.find(flow.clientId)))).length > 0 || required.essential)) {
       // Possession only: the code page asks for the other factor, on the main origin.
       await save({ ...flow, identifier, completed, accountId: account.id, pendingSecond: true, firstFactorPassed: true, alone: undefined, required, sessionAmr: evidence.amr });
       ctx.status = 303;

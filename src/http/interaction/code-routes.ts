@@ -9,10 +9,10 @@ import type { InteractionKit } from './interaction-kit.js';
  * When the request authorises something (RFC 9396 details), the proof is bound to it (PSD2 RTS
  * art. 5): the card code is checked against the request recorded for these very details (Sign for a
  * payment, Respond for another operation), and one-time codes approve a payment only if the
- * client's policy allows it.
+ * client's policy allows it. A factor outside the client's allowed methods is never accepted.
  */
 export function codeRoutes(router: Router, kit: InteractionKit): void {
-  const { deps, repos, clock, logger, abuse, details, loadFlow, finishUnmet, completeLogin, save, postedForm, enforceRate, page, render, renderBlocked, transactionDetails, otpAllowedFor } = kit;
+  const { deps, repos, clock, logger, abuse, details, loadFlow, finishUnmet, completeLogin, save, postedForm, enforceRate, page, render, renderBlocked, transactionDetails, otpAllowedFor, allowedMethodsOf } = kit;
   router.post('/:uid/otp', async (ctx) => {
     const d = await details(ctx);
     const loaded = await loadFlow(d);
@@ -23,14 +23,18 @@ export function codeRoutes(router: Router, kit: InteractionKit): void {
     const p = page(ctx, d);
     // The details of the interaction being completed, as the server holds them (RTS art. 5(1)(c)).
     const transaction = transactionDetails(d);
-    const otpAllowed = otpAllowedFor(await repos.clients.find(loaded.clientId), transaction);
+    const client = await repos.clients.find(loaded.clientId);
+    const otpAllowed = otpAllowedFor(client, transaction);
+    // Only the code factors the client's policy allows are tried (`guichet_allowed_methods`).
+    const allowed = allowedMethodsOf(client);
     // What the reader was asked for is used once, whatever the outcome (EMV-CAP.md §6.5).
     const cap = outstandingCapRequest(loaded.capRequest, transaction, clock.now());
     const flow = { ...loaded, capRequest: undefined };
     if (loaded.capRequest) await save(flow);
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
-    if (account && flow.firstFactorPassed && !flow.alone && (await enrolledCodeFactors(deps.secondFactor, account.id, false, otpAllowed)).length === 0) {
-      await finishUnmet(ctx, flow, account.id);
+    if (account && flow.firstFactorPassed && !flow.alone && (await enrolledCodeFactors(deps.secondFactor, account.id, false, otpAllowed, allowed)).length === 0) {
+      const excluded = (await enrolledCodeFactors(deps.secondFactor, account.id, false, otpAllowed)).length > 0;
+      await finishUnmet(ctx, flow, account.id, excluded ? 'method_not_allowed' : undefined);
       return;
     }
     const result = await verifySecondFactor(deps.secondFactor, {
@@ -43,6 +47,7 @@ export function codeRoutes(router: Router, kit: InteractionKit): void {
       auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
       cap,
       otpAllowed,
+      allowed,
     });
     if (result.kind === 'verified' && account) {
       const completed = [...flow.completed, { authenticator: result.factor.id, factors: result.factor.factors }];

@@ -16,7 +16,7 @@ export function identifyRoutes(router: Router, kit: InteractionKit): void {
   router.get('/:uid/restart', async (ctx) => {
     const d = await details(ctx);
     const flow = await loadFlow(d);
-    if (!flow.done) await save({ ...flow, identifier: undefined, pendingSecond: false, firstFactorPassed: undefined, alone: undefined, accountId: undefined, completed: [], sessionAmr: undefined, keypad: undefined, temporarySecretUsed: undefined, actions: undefined, loginAmr: undefined, personalDone: undefined });
+    if (!flow.done) await save({ ...flow, identifier: undefined, pendingSecond: false, firstFactorPassed: undefined, alone: undefined, accountId: undefined, completed: [], sessionAmr: undefined, keypad: undefined, temporarySecretUsed: undefined, actions: undefined, loginAmr: undefined, personalDone: undefined, temporarySecretPurpose: undefined, passkeyOfferDone: undefined, passkeyRegistration: undefined, passkey: undefined, capRequest: undefined });
     ctx.redirect(base(d.uid));
   });
 

@@ -30,7 +30,7 @@ import type { MessageId, Translate } from '../../i18n/messages.js';
 import { blockedPage, codePage, consentPage, identifyPage, secretPage, type CapView, type TransactionView } from '../../../views/login.js';
 import { authorizationDetailsOf } from '../../oidc/authorization-details-param.js';
 import { otpMayAuthorise, outstandingCapRequest, planCapRequest } from '../../flows/second-factor.js';
-import type { AuthorizationDetail } from '../../policy/authorization-details.js';
+import { knownOperation, type AuthorizationDetail } from '../../policy/authorization-details.js';
 import { newSecretPage, personalDataPage, securityQuestionsPage, type FieldErrors, type PersonalDataView } from '../../../views/setup.js';
 import { readForm } from '../read-form.js';
 import { pageContext } from '../page-context.js';
@@ -43,9 +43,10 @@ import type { ClientCertificateSource } from '../../authenticators/x509/client-c
 import type { ScaState } from '../../policy/sca-state.js';
 import { decideSca } from '../../policy/sca-rules.js';
 import { scaPolicyOf } from '../../policy/client-policy.js';
+import type { MethodId } from '../../config/profiles.js';
 import { ensureDeviceId } from '../device-cookie.js';
 import type { Passkeys } from '../../authenticators/webauthn/passkeys.js';
-import { passkeyEntry, passkeyPage } from '../../../views/passkey.js';
+import { enrolPasskeyPage, passkeyEntry, passkeyPage } from '../../../views/passkey.js';
 
 
 export interface InteractionDependencies {
@@ -107,9 +108,9 @@ export function createInteractionKit(deps: InteractionDependencies) {
    * port: the interaction cookies are host-scoped, so they arrive there), else this origin when a
    * trusted proxy forwards the certificate; nowhere when neither is configured.
    */
-  const certificateHref = (uid: string): string | undefined => {
+  const certificateHref = (uid: string, client: ClientRecord | null): string | undefined => {
     const x509 = deps.x509?.settings;
-    if (!x509) return undefined;
+    if (!x509 || !allowedMethodsOf(client).includes('x509')) return undefined;
     if (x509.tls.port > 0) return `https://${new URL(config.issuer).hostname}:${x509.tls.port}${base(uid)}/certificate`;
     return x509.trustedProxies.length > 0 ? `${base(uid)}/certificate` : undefined;
   };
@@ -206,10 +207,13 @@ export function createInteractionKit(deps: InteractionDependencies) {
     return { level: decision.level, essential: decision.essential, reason };
   }
 
-  /** No enrolled method reaches an essential level: the client hears it, never a lower `acr` (OIDC Core §5.5.1.1). */
-  async function finishUnmet(ctx: Context, flow: LoginFlow, accountId: string): Promise<void> {
+  /**
+   * No enrolled method reaches an essential level: the client hears it, never a lower `acr` (OIDC Core
+   * §5.5.1.1). `method_not_allowed`: the account has one, but the client's policy does not allow it.
+   */
+  async function finishUnmet(ctx: Context, flow: LoginFlow, accountId: string, reason: 'no_strong_factor_enrolled' | 'method_not_allowed' = 'no_strong_factor_enrolled'): Promise<void> {
     await save({ ...flow, done: true, pendingSecond: false });
-    await repos.audit.record({ action: 'login.unmet_requirements', result: 'failure', accountId, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), reason: 'no_strong_factor_enrolled', details: { required: flow.required?.level ?? null } });
+    await repos.audit.record({ action: 'login.unmet_requirements', result: 'failure', accountId, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), reason, details: { required: flow.required?.level ?? null } });
     await provider.interactionFinished(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: 'no enrolled method reaches the requested level' }, { mergeWithLastSubmission: false });
   }
 
@@ -233,7 +237,7 @@ export function createInteractionKit(deps: InteractionDependencies) {
     );
   }
 
-  const actionDeps = { credentials: repos.credentials, securityAnswers: repos.securityAnswers, clock, config };
+  const actionDeps = { credentials: repos.credentials, securityAnswers: repos.securityAnswers, factors: repos.factors, clock, config };
   const registrationDeps = { accounts: repos.accounts, securityAnswers: repos.securityAnswers, hasher: deps.firstFactor.hasher, clock, audit: repos.audit, config };
   const chooseDeps = { credentials: repos.credentials, temporarySecrets: repos.temporarySecrets, hasher: deps.firstFactor.hasher, clock, audit: repos.audit, config };
   /** The kind of secret this client's users log in with, the one a new-secret step sets; none for a card login. */
@@ -252,11 +256,19 @@ export function createInteractionKit(deps: InteractionDependencies) {
     await continueLogin(ctx, d, { ...flow, completed, accountId, pendingSecond: false, loginAmr: amr });
   }
 
+  /**
+   * A first passkey may be associated in this login (PSD2 RTS art. 24(2)): passkeys are on, an
+   * administrator's temporary code let the user in with their first factor (an assisted session, not
+   * an e-mailed recovery secret) and the offer is not answered yet. findDueActions adds: no strong factor.
+   */
+  const assistedEnrolment = (flow: LoginFlow): boolean =>
+    Boolean(deps.passkeys) && flow.temporarySecretPurpose === 'admin' && !flow.passkeyOfferDone && flow.completed.some((m) => m.authenticator === 'password' || m.authenticator === 'pin');
+
   async function continueLogin(ctx: Context, d: Details, flow: LoginFlow): Promise<void> {
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
     if (!account) throw new GuichetError('session_expired', 'the account is gone');
     if (account.status !== 'active' && account.status !== 'pending_registration') throw new GuichetError('forbidden', 'the account is not active');
-    const due = await findDueActions(actionDeps, { account, kind: secretKind(await repos.clients.find(flow.clientId)), temporarySecretUsed: flow.temporarySecretUsed === true, personalDone: flow.personalDone === true });
+    const due = await findDueActions(actionDeps, { account, kind: secretKind(await repos.clients.find(flow.clientId)), temporarySecretUsed: flow.temporarySecretUsed === true, personalDone: flow.personalDone === true, assistedEnrolment: assistedEnrolment(flow) });
     if (due.length === 0) {
       if (account.status === 'pending_registration') await completeRegistration(registrationDeps, { account, origin: originOf(ctx, flow) });
       await finishLogin(ctx, { ...flow, actions: undefined }, account.id, flow.completed, flow.loginAmr ?? []);
@@ -335,8 +347,8 @@ export function createInteractionKit(deps: InteractionDependencies) {
           remembered: remembered ? (remembered.scheme === 'username' ? { username: remembered.username } : { subscription: remembered.subscription, userNumber: remembered.userNumber }) : undefined,
           forgetHref: `${base(d.uid)}/forget-identifier`,
           forgotHref: `${base(d.uid)}/forgot-identifier`,
-          certificateHref: certificateHref(d.uid),
-          passkey: deps.passkeys ? passkeyEntry(p, { action: `${base(d.uid)}/passkey`, csrf: flow.csrf, purpose: 'login' }) : undefined,
+          certificateHref: certificateHref(d.uid, client),
+          passkey: deps.passkeys && allowedMethodsOf(client).includes('webauthn') ? passkeyEntry(p, { action: `${base(d.uid)}/passkey`, csrf: flow.csrf, purpose: 'login' }) : undefined,
         });
         return;
       }
@@ -366,18 +378,19 @@ export function createInteractionKit(deps: InteractionDependencies) {
       }
       case 'code': {
         const transaction = transactionDetails(d);
-        const cap = await issueCapRequest(flow, transaction);
+        // The card reader's instructions only where the client allows it; the hint follows (views/login.ts).
+        const cap = allowedMethodsOf(client).includes('emv-cap') ? await issueCapRequest(flow, transaction) : undefined;
         ctx.body = codePage(p, {
           ...common,
           action: `${base(d.uid)}/otp`,
           identifier: identifierLabel(flow.identifier!),
           reason: flow.required && flow.required.reason !== 'none' ? p.t(`stepup.${flow.required.reason}` as MessageId) : undefined,
           transactions: transaction ? transactionViews(p.t, transaction) : undefined,
-          cap: { ...cap, batch: transaction?.find((t) => t.type === 'payment_initiation' || t.type === 'payment_batch')?.type === 'payment_batch' },
-          otpOffered: otpAllowedFor(client, transaction),
+          cap: cap ? { ...cap, batch: transaction?.find((t) => t.type === 'payment_initiation' || t.type === 'payment_batch')?.type === 'payment_batch' } : undefined,
+          otpOffered: otpAllowedFor(client, transaction) && allowedMethodsOf(client).some((m) => m === 'totp' || m === 'hotp'),
           // A TLS handshake cannot carry a transaction (no dynamic linking): not offered to authorise one.
-          certificateHref: transaction?.length ? undefined : certificateHref(d.uid),
-          passkey: (await passkeyOffered(flow)) ? passkeyEntry(p, { action: `${base(d.uid)}/passkey`, csrf: flow.csrf, purpose: 'second' }) : undefined,
+          certificateHref: transaction?.length ? undefined : certificateHref(d.uid, client),
+          passkey: (await passkeyOffered(flow, client)) ? passkeyEntry(p, { action: `${base(d.uid)}/passkey`, csrf: flow.csrf, purpose: 'second' }) : undefined,
         });
         return;
       }
@@ -389,6 +402,7 @@ export function createInteractionKit(deps: InteractionDependencies) {
       case 'new-secret':
       case 'security-questions':
       case 'personal-data':
+      case 'enrol-passkey':
         ctx.body = await actionPage(ctx, d, flow, step, options);
         return;
       case 'consent':
@@ -410,14 +424,29 @@ export function createInteractionKit(deps: InteractionDependencies) {
    * login, always (the first factor's verdict is not told yet, so the page must not depend on the
    * account); never beside a card alone.
    */
-  async function passkeyOffered(flow: LoginFlow): Promise<boolean> {
-    if (!deps.passkeys || flow.alone) return false;
+  async function passkeyOffered(flow: LoginFlow, client: ClientRecord | null): Promise<boolean> {
+    if (!deps.passkeys || flow.alone || !allowedMethodsOf(client).includes('webauthn')) return false;
     if (!isSessionStepUp(flow)) return true;
     return flow.accountId !== undefined && (await repos.factors.listForAccount(flow.accountId, 'webauthn')).length > 0;
   }
 
   /** One-time codes authorise a payment only when the client's policy allows it (`otpForPayments`, CS-08). */
   const otpAllowedFor = (client: ClientRecord | null, details: readonly AuthorizationDetail[] | null): boolean => otpMayAuthorise(details, scaPolicyOf(config, client?.metadata).otpForPayments);
+
+  /** The methods the client's policy offers and accepts (`guichet_allowed_methods`, else `sca.allowedMethods`). */
+  function allowedMethodsOf(client: ClientRecord | null): readonly MethodId[] {
+    return scaPolicyOf(config, client?.metadata).allowedMethods;
+  }
+
+  /**
+   * A method the client does not allow was used anyway (a forged request: the pages never offer it):
+   * audited under `method_not_allowed`, then refused. Returns when the method is allowed.
+   */
+  async function refuseUnlessAllowed(ctx: Context, flow: LoginFlow, method: MethodId, action: string): Promise<void> {
+    if (allowedMethodsOf(await repos.clients.find(flow.clientId)).includes(method)) return;
+    await repos.audit.record({ action, result: 'failure', accountId: flow.accountId ?? null, clientId: flow.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512), reason: 'method_not_allowed', details: { method } });
+    throw new GuichetError('forbidden', `${method} is not allowed for this client`);
+  }
 
   /** The card-reader request the code page shows: the flow's own while it stands for these details, else a new one, recorded. */
   async function issueCapRequest(flow: LoginFlow, details: readonly AuthorizationDetail[] | null): Promise<CapView> {
@@ -446,12 +475,19 @@ export function createInteractionKit(deps: InteractionDependencies) {
         return securityQuestionsPage(p, { ...common, count: config.securityQuestions.count, questions: questionCatalogue(config).map((q) => ({ id: q.id, text: questionText(q, p.locale) })), chosen: options.chosenQuestions });
       case 'personal-data':
         return personalDataPage(p, { ...common, values: options.personal ?? { email: account.email ?? '', emailConfirmation: '', familyName: account.familyName ?? '', givenName: account.givenName ?? '', locale: account.locale } });
+      case 'enrol-passkey': {
+        if (!deps.passkeys) throw new GuichetError('bad_request', 'passkeys are not enabled');
+        // Fresh options each time the page is shown; the challenge waits in the flow, single use.
+        const { options: creation, challenge } = await deps.passkeys.enrolment.beginRegistration(account, await deps.passkeys.enrolment.listWebAuthnCredentials(account.id));
+        await save({ ...flow, passkeyRegistration: challenge });
+        return enrolPasskeyPage(p, { action: common.action, skipAction: `${common.action}/skip`, csrf: flow.csrf, options: creation, abortHref: common.abortHref, error: options.error });
+      }
     }
   }
 
   /** "Step n of total" while registering: the position of the action's step among the configured ones. */
   function registrationProgress(account: Account, step: RequiredAction): { n: number; total: number } | undefined {
-    if (account.status !== 'pending_registration') return undefined;
+    if (account.status !== 'pending_registration' || step === 'enrol-passkey') return undefined;
     const steps = config.registration.steps;
     const index = steps.indexOf(step === 'new-secret' ? 'password' : step === 'security-questions' ? 'questions' : 'personal');
     return index >= 0 ? { n: index + 1, total: steps.length } : undefined;
@@ -488,7 +524,7 @@ export function createInteractionKit(deps: InteractionDependencies) {
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
-  return { deps, provider, config, repos, flows, clock, logger, abuse, captcha, base, secure, certificateHref, details, loadFlow, transactionDetails, otpAllowedFor, requirementFor, requirementAt, finishUnmet, finishLogin, completeLogin, continueLogin, save, sealDigits, openDigits, postedForm, enforceRate, readRemembered, page, rules, render, renderBlocked, grantConsent, secretKind, originOf, fieldErrors, actionDeps, registrationDeps, chooseDeps };
+  return { deps, provider, config, repos, flows, clock, logger, abuse, captcha, base, secure, certificateHref, details, loadFlow, transactionDetails, otpAllowedFor, allowedMethodsOf, refuseUnlessAllowed, requirementFor, requirementAt, finishUnmet, finishLogin, completeLogin, continueLogin, save, sealDigits, openDigits, postedForm, enforceRate, readRemembered, page, rules, render, renderBlocked, grantConsent, secretKind, originOf, fieldErrors, actionDeps, registrationDeps, chooseDeps };
 }
 
 export type InteractionKit = ReturnType<typeof createInteractionKit>;
@@ -505,8 +541,11 @@ function transactionViews(t: Translate, details: readonly AuthorizationDetail[])
         return { kind: 'payment', amount: d.instructedAmount.amount, currency: d.instructedAmount.currency, payeeName: d.creditorName, iban: d.creditorAccount.iban, remittance: d.remittanceInformationUnstructured };
       case 'payment_batch':
         return { kind: 'batch', total: d.totalAmount.amount, currency: d.totalAmount.currency, count: d.numberOfPayments, payees: d.payments.map((p) => ({ name: p.creditorName, iban: p.creditorAccount.iban, amount: p.instructedAmount.amount })) };
-      case 'sensitive_operation':
-        return { kind: 'operation', name: t(`transaction.operation.${d.operation}`), description: d.description };
+      case 'sensitive_operation': {
+        // An operation the deployment added (`rar.sensitiveOperations`) has no name of its own: a generic text with its code.
+        const known = knownOperation(d.operation);
+        return { kind: 'operation', name: known ? t(`transaction.operation.${known}`) : t('transaction.operation.other', { operation: d.operation }), description: d.description };
+      }
     }
   });
 }

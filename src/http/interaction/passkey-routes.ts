@@ -54,6 +54,7 @@ export function passkeyRoutes(router: Router, kit: InteractionKit): void {
     if (flow.actions) throw new GuichetError('bad_request', 'the login only waits for its required actions');
     const purpose = flow.pendingSecond && !flow.alone ? 'second' : !flow.identifier && !flow.pendingSecond ? 'login' : null;
     if (!purpose) throw new GuichetError('bad_request', 'no passkey is expected here');
+    await kit.refuseUnlessAllowed(ctx, flow, 'webauthn', 'login.passkey');
     await enforceRate(ctx, flow.identifier);
     // On a step-up the browser is told which passkeys are the account's; on an SCA login the request
     // stays discoverable, so that the page says nothing about the account before the verdict.
@@ -163,7 +164,7 @@ export function passkeyRoutes(router: Router, kit: InteractionKit): void {
     const completed = [passkeyMethod(evidence, passkeys!.acceptBackupEligible)];
     const required = await requirementAt(ctx, d, flow, account.id);
     logger.info({ event: 'login.success', factor: 'webauthn', accountId: account.id, clientId: flow.clientId }, 'passkey verified');
-    if (!meets(levelOf(completed), required.level) && identifier && (required.essential || (await enrolledCodeFactors(deps.secondFactor, account.id)).length > 0)) {
+    if (!meets(levelOf(completed), required.level) && identifier && (required.essential || (await enrolledCodeFactors(deps.secondFactor, account.id, false, true, kit.allowedMethodsOf(await repos.clients.find(flow.clientId)))).length > 0)) {
       await save({ ...flow, identifier, accountId: account.id, completed, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: evidence.amr });
       ctx.status = 303;
       ctx.redirect(base(d.uid));

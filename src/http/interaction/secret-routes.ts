@@ -102,20 +102,21 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
         logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'first factor verified');
         const required = await requirementAt(ctx, d, flow, result.account.id);
         const temporarySecretUsed = result.temporarySecretUsed || undefined;
+        const temporarySecretPurpose = temporarySecretUsed ? result.temporaryPurpose : undefined;
         // A temporary secret never stands in for an enrolled second factor (ASVS 5.0 6.4.3): the code
         // is asked whatever level the client needs.
         if (!meets(levelOf(completed), required.level) || temporarySecretUsed) {
-          const enrolled = await enrolledCodeFactors(deps.secondFactor, result.account.id);
+          const enrolled = await enrolledCodeFactors(deps.secondFactor, result.account.id, false, true, kit.allowedMethodsOf(await repos.clients.find(flow.clientId)));
           // When SCA is required the code page comes whatever is enrolled, as it does after a wrong
           // password: the verdict on both factors is given once, on that page.
           if (enrolled.length > 0 || (required.essential && !meets(levelOf(completed), required.level))) {
-            await save({ ...flow, completed, accountId: result.account.id, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: result.amr, temporarySecretUsed });
+            await save({ ...flow, completed, accountId: result.account.id, pendingSecond: true, firstFactorPassed: true, required, sessionAmr: result.amr, temporarySecretUsed, temporarySecretPurpose });
             ctx.status = 303;
             ctx.redirect(base(d.uid));
             return;
           }
         }
-        await completeLogin(ctx, d, { ...flow, temporarySecretUsed }, result.account.id, completed, result.amr);
+        await completeLogin(ctx, d, { ...flow, temporarySecretUsed, temporarySecretPurpose }, result.account.id, completed, result.amr);
       }
     }
   }

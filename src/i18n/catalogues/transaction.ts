@@ -1,6 +1,8 @@
 /**
  * Messages of the code page when it authorises something (PSD2 RTS art. 5, WYSIWYS) and of the card
  * reader's modes (EMV-CAP.md §5.3, §5.5); French is the reference, English must have the same ids.
+ * Each default sensitive operation (`rar.sensitiveOperations`) has its name here; one a deployment
+ * adds is shown by `transaction.operation.other` with its code.
  */
 export const fr = {
   'transaction.heading': 'Opération à autoriser',
@@ -19,6 +21,7 @@ export const fr = {
   'transaction.operation.order_cheque_books': 'Commander des chéquiers',
   'transaction.operation.sepa_instant_transfer': 'Virement instantané SEPA',
   'transaction.operation.sign_payment_batch': 'Signer une remise de virements',
+  'transaction.operation.other': 'Opération sensible (code {operation})',
   'cap.respond.intro': 'Avec votre lecteur de carte : appuyez sur « Respond », saisissez le code confidentiel de votre carte, puis le nombre ci-dessous.',
   'cap.respond.challenge': 'Nombre à saisir dans le lecteur',
   'cap.sign.intro': 'Avec votre lecteur de carte : appuyez sur « Sign », saisissez le code confidentiel de votre carte, puis les deux nombres ci-dessous, dans cet ordre.',
@@ -46,6 +49,7 @@ export const en: Record<keyof typeof fr, string> = {
   'transaction.operation.order_cheque_books': 'Order cheque books',
   'transaction.operation.sepa_instant_transfer': 'SEPA instant transfer',
   'transaction.operation.sign_payment_batch': 'Sign a batch of transfers',
+  'transaction.operation.other': 'Sensitive operation (code {operation})',
   'cap.respond.intro': 'With your card reader: press “Respond”, enter your card’s PIN, then the number below.',
   'cap.respond.challenge': 'Number to type into the reader',
   'cap.sign.intro': 'With your card reader: press “Sign”, enter your card’s PIN, then the two numbers below, in this order.',
