@@ -99,8 +99,8 @@ export async function verifyFirstFactor(
     return { kind: 'suspended', account: account! };
   }
   // The credential's success and its audit event: one statement, durable together.
-  await authenticator.commit({ ...auth, account }, outcome.evidence, { ...audit, result: 'success' });
-  await lockout.reset(guard);
+  // The store's counters are reset at the same time (Postgres and Redis answer in parallel).
+  await Promise.all([authenticator.commit({ ...auth, account }, outcome.evidence, { ...audit, result: 'success' }), lockout.reset(guard)]);
   return { kind: 'verified', account: account!, amr: [...authenticator.amr], authenticator, temporarySecretUsed: false, credential };
 }
 

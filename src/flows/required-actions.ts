@@ -76,10 +76,12 @@ export interface DueActionDependencies {
 /** Reads the account's stored state and says which actions are due (`kind` null: a card login, no secret of its own). */
 export async function findDueActions(
   deps: DueActionDependencies,
-  request: { account: Account; kind: CredentialKind | null; temporarySecretUsed: boolean; personalDone: boolean; assistedEnrolment?: boolean | undefined },
+  request: { account: Account; kind: CredentialKind | null; temporarySecretUsed: boolean; personalDone: boolean; assistedEnrolment?: boolean | undefined; loadedSecret?: SecretCredential | null | undefined },
 ): Promise<DueAction[]> {
   const registering = request.account.status === 'pending_registration';
-  const secret = request.kind ? await deps.credentials.find(request.account.id, request.kind) : null;
+  // The credential the first factor just read spares a query when it is of the kind asked.
+  const preloaded = request.loadedSecret && request.loadedSecret.kind === request.kind ? request.loadedSecret : undefined;
+  const secret = request.kind ? (preloaded ?? (await deps.credentials.find(request.account.id, request.kind))) : null;
   const answersStored = registering && deps.config.registration.steps.includes('questions') ? (await deps.securityAnswers.list(request.account.id)).length >= deps.config.securityQuestions.count : true;
   const offerPasskey = request.assistedEnrolment === true && deps.factors !== undefined && (await deps.factors.listForAccount(request.account.id)).length === 0;
   return dueActions({ registering, secret, now: deps.clock.now(), temporarySecretUsed: request.kind !== null && request.temporarySecretUsed, answersStored, personalDone: request.personalDone, offerPasskey }, deps.config.registration.steps);

@@ -5,6 +5,7 @@ import { errors as oidcErrors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { Account, Identifier } from '../../domain/account.js';
+import type { SecretCredential } from '../../domain/credential.js';
 import type { Repositories } from '../../domain/ports.js';
 import type { ClientRecord } from '../../domain/client.js';
 import { GuichetError } from '../../errors/codes.js';
@@ -198,8 +199,13 @@ export function createInteractionKit(deps: InteractionDependencies) {
     const client = await repos.clients.find(flow.clientId);
     const policy = scaPolicyOf(config, client?.metadata);
     const deviceId = ensureDeviceId(ctx, secure, config.sca.deviceCookieDays);
+    // Only what the policy's rules look at is read (a `basic` client costs no store round trip).
     const facts = accountId
-      ? { lastScaAt: await deps.scaState.lastScaAt(accountId), deviceKnown: await deps.scaState.deviceKnown(accountId, deviceId), scaStillActive: false }
+      ? {
+          lastScaAt: policy.periodDays !== null ? await deps.scaState.lastScaAt(accountId) : null,
+          deviceKnown: policy.newDevice ? await deps.scaState.deviceKnown(accountId, deviceId) : true,
+          scaStillActive: false,
+        }
       : { lastScaAt: null, deviceKnown: false, scaStillActive: false };
     const decision = decideSca(asked, policy, facts, clock.now());
     const reason = decision.reasons.find((r) => r !== 'client_minimum' && r !== asked.reason) ?? decision.reasons[0] ?? 'none';
@@ -252,8 +258,8 @@ export function createInteractionKit(deps: InteractionDependencies) {
    * registration's steps), computed from stored state; they are then asked first. Called again after
    * each action, so the list always reflects what is stored.
    */
-  async function completeLogin(ctx: Context, d: Details, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
-    await continueLogin(ctx, d, { ...flow, completed, accountId, pendingSecond: false, loginAmr: amr });
+  async function completeLogin(ctx: Context, d: Details, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[], loadedSecret?: SecretCredential | null): Promise<void> {
+    await continueLogin(ctx, d, { ...flow, completed, accountId, pendingSecond: false, loginAmr: amr }, loadedSecret);
   }
 
   /**
@@ -264,11 +270,11 @@ export function createInteractionKit(deps: InteractionDependencies) {
   const assistedEnrolment = (flow: LoginFlow): boolean =>
     Boolean(deps.passkeys) && flow.temporarySecretPurpose === 'admin' && !flow.passkeyOfferDone && flow.completed.some((m) => m.authenticator === 'password' || m.authenticator === 'pin');
 
-  async function continueLogin(ctx: Context, d: Details, flow: LoginFlow): Promise<void> {
+  async function continueLogin(ctx: Context, d: Details, flow: LoginFlow, loadedSecret?: SecretCredential | null): Promise<void> {
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
     if (!account) throw new GuichetError('session_expired', 'the account is gone');
     if (account.status !== 'active' && account.status !== 'pending_registration') throw new GuichetError('forbidden', 'the account is not active');
-    const due = await findDueActions(actionDeps, { account, kind: secretKind(await repos.clients.find(flow.clientId)), temporarySecretUsed: flow.temporarySecretUsed === true, personalDone: flow.personalDone === true, assistedEnrolment: assistedEnrolment(flow) });
+    const due = await findDueActions(actionDeps, { account, kind: secretKind(await repos.clients.find(flow.clientId)), temporarySecretUsed: flow.temporarySecretUsed === true, personalDone: flow.personalDone === true, assistedEnrolment: assistedEnrolment(flow), loadedSecret });
     if (due.length === 0) {
       if (account.status === 'pending_registration') await completeRegistration(registrationDeps, { account, origin: originOf(ctx, flow) });
       await finishLogin(ctx, { ...flow, actions: undefined }, account.id, flow.completed, flow.loginAmr ?? []);

@@ -97,10 +97,9 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
         await render(ctx, d, flow, { status: 403, error: pageContext(ctx, config.defaultLocale, { account: result.account.locale }).t('login.suspended') });
         return;
       case 'verified': {
-        await abuse.recordSuccess(label);
         const completed = [...flow.completed, { authenticator: factor, factors: result.authenticator.factors }];
         logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'first factor verified');
-        const required = await requirementAt(ctx, d, flow, result.account.id);
+        const [, required] = await Promise.all([abuse.recordSuccess(label), requirementAt(ctx, d, flow, result.account.id)]);
         const temporarySecretUsed = result.temporarySecretUsed || undefined;
         const temporarySecretPurpose = temporarySecretUsed ? result.temporaryPurpose : undefined;
         // A temporary secret never stands in for an enrolled second factor (ASVS 5.0 6.4.3): the code
@@ -116,7 +115,7 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
             return;
           }
         }
-        await completeLogin(ctx, d, { ...flow, temporarySecretUsed, temporarySecretPurpose }, result.account.id, completed, result.amr);
+        await completeLogin(ctx, d, { ...flow, temporarySecretUsed, temporarySecretPurpose }, result.account.id, completed, result.amr, result.credential);
       }
     }
   }
