@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { seedBasics, startGuichet, TEST_CLIENT, type RunningGuichet } from '../helpers/guichet.js';
-import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback } from '../helpers/browser.js';
+import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
 import { normaliseAnswer } from '../../src/policy/security-questions.js';
 import { normaliseForHash } from '../../src/authenticators/secret/secret-authenticator.js';
 
@@ -24,20 +24,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => g?.stop());
 
-const stepOf = (page: Page) => page.locator('[data-step]').first().getAttribute('data-step');
-
-async function expectStep(page: Page, step: string): Promise<void> {
-  await page.locator(`[data-step="${step}"]`).first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
-  const actual = await stepOf(page).catch(() => null);
-  if (actual !== step) {
-    const text = await page.locator('body').innerText().catch(() => '');
-    throw new Error(`expected the step "${step}" but the page at ${page.url()} shows "${actual}":\n${text.slice(0, 600)}`);
-  }
-}
-
-async function submit(page: Page, step: string): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), page.locator(`form[data-step="${step}"] button[type="submit"]`).click()]);
-}
+const submit = (page: Page, step: string) => submitForm(page, `form[data-step="${step}"]`);
 
 async function logIn(page: Page, username: string, password: string): Promise<void> {
   await expectStep(page, 'identify');

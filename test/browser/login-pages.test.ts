@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { knownCaptcha, seedBasics, startGuichet, TEST_CLIENT, type RunningGuichet } from '../helpers/guichet.js';
-import { authorizationUrl, expectNoAxeViolations, redeemCode, RP_ORIGIN, useChromium, waitForCallback } from '../helpers/browser.js';
+import { authorizationUrl, expectNoAxeViolations, redeemCode, RP_ORIGIN, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
 import type { MailMessage, Mailer } from '../../src/domain/ports.js';
 import { translator } from '../../src/i18n/messages.js';
 
@@ -67,22 +67,7 @@ afterAll(async () => g?.stop());
 
 // ---- driving the pages -------------------------------------------------------------------------
 
-const stepOf = (page: Page) => page.locator('[data-step]').first().getAttribute('data-step');
-
-/** Asserts the page shows the given `data-step`; on failure, says which step (and text) it shows instead. */
-async function expectStep(page: Page, step: string): Promise<void> {
-  await page.locator(`[data-step="${step}"]`).first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
-  const actual = await stepOf(page).catch(() => null);
-  if (actual !== step) {
-    const text = await page.locator('body').innerText().catch(() => '');
-    throw new Error(`expected the step "${step}" but the page at ${page.url()} shows "${actual}":\n${text.slice(0, 600)}`);
-  }
-}
-
-/** Clicks a form's submit button and waits for the next document (a step page or the callback). */
-async function submit(page: Page, selector: string): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), page.locator(`${selector} button[type="submit"]`).click()]);
-}
+const submit = submitForm;
 
 async function identifyWithUsername(page: Page, username: string, options: { remember?: boolean } = {}): Promise<void> {
   const form = 'form[data-step="identify"][data-scheme="username"]';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seedBasics, startGuichet, type RunningGuichet } from '../helpers/guichet.js';
-import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback } from '../helpers/browser.js';
+import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
 import { decodeBase32, generateTotp } from '../../src/authenticators/oath/oath-codes.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -36,20 +36,12 @@ async function withVirtualAuthenticator(context: BrowserContext, page: Page): Pr
   await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true } });
 }
 
-async function expectStep(page: Page, step: string): Promise<void> {
-  await page.locator(`[data-step="${step}"]`).first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
-  const actual = await page.locator('[data-step]').first().getAttribute('data-step').catch(() => null);
-  if (actual !== step) throw new Error(`expected the step "${step}" but ${page.url()} shows "${actual}":\n${(await page.locator('body').innerText()).slice(0, 600)}`);
-}
-
 /** A page whose first form is not its main one (the passkey list comes before the registration form). */
 async function expectForm(page: Page, step: string): Promise<void> {
   await page.locator(`form[data-step="${step}"]`).waitFor({ state: 'attached', timeout: 5_000 });
 }
 
-async function submit(page: Page, selector: string): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), page.locator(`${selector} button[type="submit"]`).first().click()]);
-}
+const submit = submitForm;
 
 async function password(page: Page, username = 'sam'): Promise<void> {
   await expectStep(page, 'identify');

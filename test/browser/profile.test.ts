@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { seedBasics, startGuichet, type RunningGuichet } from '../helpers/guichet.js';
-import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback } from '../helpers/browser.js';
+import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
 import type { MailMessage, Mailer } from '../../src/domain/ports.js';
 import { translator } from '../../src/i18n/messages.js';
 import { decodeBase32, generateTotp } from '../../src/authenticators/oath/oath-codes.js';
@@ -48,15 +48,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => g?.stop());
 
-async function expectStep(page: Page, step: string): Promise<void> {
-  await page.locator(`[data-step="${step}"]`).first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
-  const actual = await page.locator('[data-step]').first().getAttribute('data-step').catch(() => null);
-  if (actual !== step) throw new Error(`expected the step "${step}" but ${page.url()} shows "${actual}":\n${(await page.locator('body').innerText()).slice(0, 600)}`);
-}
-
-async function submit(page: Page, selector: string): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), page.locator(`${selector} button[type="submit"]`).first().click()]);
-}
+const submit = submitForm;
 
 /** Opens a profile URL and signs in through the real identify and password pages. */
 async function signInAt(page: Page, path: string, username: string, password = PASSWORD): Promise<void> {

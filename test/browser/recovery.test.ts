@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { knownCaptcha, seedBasics, startGuichet, TEST_CLIENT, type RunningGuichet } from '../helpers/guichet.js';
-import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback } from '../helpers/browser.js';
+import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { DEFAULT_QUESTIONS, normaliseAnswer } from '../../src/policy/security-questions.js';
 import { normaliseForHash } from '../../src/authenticators/secret/secret-authenticator.js';
@@ -48,15 +48,7 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-async function expectStep(page: Page, step: string): Promise<void> {
-  await page.locator(`[data-step="${step}"]`).first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
-  const actual = await page.locator('[data-step]').first().getAttribute('data-step').catch(() => null);
-  if (actual !== step) throw new Error(`expected the step "${step}" but ${page.url()} shows "${actual}":\n${(await page.locator('body').innerText()).slice(0, 600)}`);
-}
-
-async function submit(page: Page, step: string): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), page.locator(`form[data-step="${step}"] button[type="submit"]`).click()]);
-}
+const submit = (page: Page, step: string) => submitForm(page, `form[data-step="${step}"]`);
 
 /** A login begun at the client, the identifier typed, then "forgot your password?". */
 async function toRecovery(page: Page, on: RunningGuichet, username: string, clientId = TEST_CLIENT.client_id) {

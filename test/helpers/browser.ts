@@ -184,3 +184,18 @@ export async function expectNoAxeViolations(page: Page, label = page.url()): Pro
   const report = violations.length === 0 ? '' : `axe found ${violations.length} WCAG 2.1 A/AA violation(s) on ${label}:\n${formatViolations(violations)}`;
   expect(report).toBe('');
 }
+
+/** Asserts the page shows the given `data-step`; on failure, says which step (and text) it shows instead. */
+export async function expectStep(page: Page, step: string): Promise<void> {
+  await page.locator(`[data-step="${step}"]`).first().waitFor({ state: 'attached', timeout: 5_000 }).catch(() => undefined);
+  const actual = await page.locator('[data-step]').first().getAttribute('data-step').catch(() => null);
+  if (actual !== step) {
+    const text = await page.locator('body').innerText().catch(() => '');
+    throw new Error(`expected the step "${step}" but the page at ${page.url()} shows "${actual}":\n${text.slice(0, 600)}`);
+  }
+}
+
+/** Clicks the submit button of the form `selector` names and waits for the next document. */
+export async function submitForm(page: Page, selector: string): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), page.locator(`${selector} button[type="submit"]`).first().click()]);
+}
