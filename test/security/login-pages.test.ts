@@ -93,8 +93,9 @@ describe('the login pages', () => {
     expect(bodies.known).toContain('role="alert"');
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const ratio = median(timings.known!) / median(timings.unknown!);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
+    // A missing hash would be 4–5 times faster; the bounds leave room for a busy 2-core box.
+    expect(ratio).toBeGreaterThan(0.4);
+    expect(ratio).toBeLessThan(2.5);
   });
 
   test('a suspended account is told so and not logged in', async () => {
