@@ -72,7 +72,7 @@ try {
   await seed({ databaseUrl: database.url, redisUrl: redis.url, redisPrefix: prefix, secretKey, dataDir: logDir, accounts: 2000, subscriptions: 50, userPrefix: 'bench-user-', passwords: PASSWORDS, client: CLIENT });
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', GUICHET_ISSUER: origin, DATABASE_URL: database.url, REDIS_URL: redis.url, GUICHET_REDIS_PREFIX: prefix, GUICHET_SECRET_KEY: secretKey, GUICHET_SEED_DEMO: 'false', GUICHET_DATA_DIR: logDir, GUICHET_RATE_LIMIT_IP: '1000000', GUICHET_RATE_LIMIT_IDENTIFIER: '1000000', GUICHET_CAPTCHA_AFTER_FAILURES: '0' };
+  const env = { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', GUICHET_ISSUER: origin, DATABASE_URL: database.url, REDIS_URL: redis.url, GUICHET_REDIS_PREFIX: prefix, GUICHET_SECRET_KEY: secretKey, GUICHET_SEED_DEMO: 'false', GUICHET_SCA_PROFILE: 'basic', GUICHET_DATA_DIR: logDir, GUICHET_RATE_LIMIT_IP: '1000000', GUICHET_RATE_LIMIT_IDENTIFIER: '1000000', GUICHET_CAPTCHA_AFTER_FAILURES: '0' };
   delete (env as NodeJS.ProcessEnv).NODE_OPTIONS;
   const server = startWorker('guichet', process.execPath, ['--import', 'tsx', '--cpu-prof', '--cpu-prof-dir', logDir, 'src/main.ts'], { env, cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   for (let i = 0; ; i++) {

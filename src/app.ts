@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
@@ -27,6 +28,7 @@ import { portalSessions } from './http/portal-session.js';
 import { profileRoutes } from './http/profile-routes.js';
 import { adminApi } from './http/admin-api.js';
 import { adminConsole } from './http/admin-console.js';
+import { dispatchByFirstSegment } from './http/path-dispatch.js';
 import type { Passkeys } from './authenticators/webauthn/passkeys.js';
 
 export interface AppDependencies {
@@ -69,19 +71,24 @@ export function assembleApp(deps: AppDependencies): Provider {
   provider.use(outageTo503(provider, logger, config.defaultLocale));
   provider.use(rememberLanguage(https));
   provider.use(errorRenderer(logger, config.defaultLocale));
-  provider.use(interactions.routes());
-  provider.use(interactions.allowedMethods());
   const recovery = recoveryRoutes({ ...deps, flows: createFlowStore(store) });
-  provider.use(recovery.routes());
-  provider.use(recovery.allowedMethods());
-  provider.use(demo.routes());
   // Guichet's own pages for signed-in people (profile, subscription administration) share these sessions.
   const portal = portalSessions({ provider, store, repos, config, clock: deps.clock });
-  provider.use(portal.router.routes());
-  provider.use(profileRoutes({ ...deps, portal }).routes());
   // Subscription administration: the API for programs (bearer tokens), the page for people (portal sessions).
   const { hasher, lockout } = deps.firstFactor;
-  provider.use(adminApi({ provider, repos, config, clock: deps.clock, logger, hasher, mailer: deps.mailer, lockout, cardKeys: deps.cardKeys, x509: deps.x509 }).middleware);
-  provider.use(adminConsole({ portal, repos, store, config, clock: deps.clock, box: deps.box, hasher, mailer: deps.mailer }).routes());
+  const admin = adminApi({ provider, repos, config, clock: deps.clock, logger, hasher, mailer: deps.mailer, lockout, cardKeys: deps.cardKeys, x509: deps.x509 }).middleware;
+  const adminPages = adminConsole({ portal, repos, store, config, clock: deps.clock, box: deps.box, hasher, mailer: deps.mailer });
+  // Each router runs only for its own paths; oidc-provider's endpoints skip them all.
+  const own = (...list: unknown[]) => list as Middleware[];
+  provider.use(
+    dispatchByFirstSegment({
+      interaction: own(interactions.routes(), interactions.allowedMethods()),
+      recovery: own(recovery.routes(), recovery.allowedMethods()),
+      demo: own(demo.routes()),
+      portal: own(portal.router.routes()),
+      account: own(profileRoutes({ ...deps, portal }).routes()),
+      admin: own(admin, adminPages.routes()),
+    }),
+  );
   return provider;
 }

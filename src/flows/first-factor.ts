@@ -45,9 +45,18 @@ export interface FirstFactorDependencies {
  */
 export async function verifyFirstFactor(
   deps: FirstFactorDependencies,
-  request: { identifier: Identifier; factor: SimpleFactor; secret: string; auth: Omit<AuthContext, 'account'>; clientId: string },
+  request: {
+    identifier: Identifier;
+    factor: SimpleFactor;
+    secret: string;
+    auth: Omit<AuthContext, 'account'>;
+    clientId: string;
+    /** The caller's own bookkeeping of a success (the abuse guard's counters), run beside the lockout's reset: one round trip. */
+    onVerified?: () => Promise<unknown>;
+  },
 ): Promise<FirstFactorResult> {
   const { identifier, factor, secret, auth } = request;
+  const onVerified = request.onVerified ?? (async () => undefined);
   // One query for the account, its credential and its temporary secret.
   const found = await deps.accounts.findForLogin(identifier, factor);
   const account = found?.account ?? null;
@@ -72,7 +81,7 @@ export async function verifyFirstFactor(
   if (account && (account.status === 'active' || account.status === 'pending_registration') && (await tryTemporarySecret(deps, account, found?.temporarySecret ?? null, factor, secret, audit)) === 'used') {
     // The ordinary credential's counters go: its next generation must not start exhausted once the
     // user has chosen a new secret (which resets its durable state).
-    if (credential) await deps.lockout.reset(credential);
+    await Promise.all([credential ? deps.lockout.reset(credential) : undefined, onVerified()]);
     await deps.audit.record({ ...audit, result: 'success', details: { factor, temporary: true } });
     return { kind: 'verified', account, amr: [...deps.authenticators[factor].amr], authenticator: deps.authenticators[factor], temporarySecretUsed: true, temporaryPurpose: found?.temporarySecret?.purpose, credential };
   }
@@ -100,7 +109,7 @@ export async function verifyFirstFactor(
   }
   // The credential's success and its audit event: one statement, durable together.
   // The store's counters are reset at the same time (Postgres and Redis answer in parallel).
-  await Promise.all([authenticator.commit({ ...auth, account }, outcome.evidence, { ...audit, result: 'success' }), lockout.reset(guard)]);
+  await Promise.all([authenticator.commit({ ...auth, account }, outcome.evidence, { ...audit, result: 'success' }), lockout.reset(guard), onVerified()]);
   return { kind: 'verified', account: account!, amr: [...authenticator.amr], authenticator, temporarySecretUsed: false, credential };
 }
 

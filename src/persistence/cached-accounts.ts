@@ -24,10 +24,15 @@ export function cacheAccounts(inner: AccountRepository, store: ExpiringStore): A
       if (account) await store.set(key(id), JSON.stringify(account), ACCOUNT_TTL);
       return account;
     },
-    /** A login reads the account anyway: the cache gets it, for the findById that ends the login. */
+    /**
+     * A login reads the account anyway: the cache gets it, for the findAccount calls that end the
+     * login. The write is not awaited: it rides along with the login's next command on the same
+     * connection (one round trip fewer), and commands on a connection keep their order, so a later
+     * write's invalidation still lands after it. A failed fill only leaves the cache empty.
+     */
     async findForLogin(identifier, kind) {
       const found = await inner.findForLogin(identifier, kind);
-      if (found) await store.set(key(found.account.id), JSON.stringify(found.account), ACCOUNT_TTL);
+      if (found) store.set(key(found.account.id), JSON.stringify(found.account), ACCOUNT_TTL).catch(() => undefined);
       return found;
     },
     async setStatus(id, status) {

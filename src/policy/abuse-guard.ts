@@ -36,10 +36,13 @@ export function createAbuseGuard(deps: { store: ExpiringStore; limiters: RateLim
       const counts = await store.getMany(identifier ? [ipFailures(ip), idFailures(identifier)] : [ipFailures(ip)]);
       return counts.some((n) => Number(n ?? 0) >= policy.captchaAfterFailures);
     },
+    // The failure counters feed the captcha only: with it disabled they are neither kept nor reset.
     async recordFailure(ip: string, identifier: string | undefined): Promise<void> {
+      if (policy.captchaAfterFailures <= 0) return;
       await Promise.all([store.increment(ipFailures(ip), policy.failureWindowSeconds), identifier ? store.increment(idFailures(identifier), policy.failureWindowSeconds) : undefined]);
     },
     async recordSuccess(identifier: string): Promise<void> {
+      if (policy.captchaAfterFailures <= 0) return;
       await store.delete(idFailures(identifier));
     },
   };

@@ -40,7 +40,8 @@ export function identifyRoutes(router: Router, kit: InteractionKit): void {
     }
     if (form.remember === '1') {
       ctx.cookies.set(REMEMBER_COOKIE, Buffer.from(JSON.stringify(parsed)).toString('base64url'), { signed: true, httpOnly: true, sameSite: 'lax', secure, maxAge: config.login.rememberIdentifierDays * 86400 * 1000, overwrite: true });
-    } else {
+    } else if (ctx.cookies.get(REMEMBER_COOKIE)) {
+      // Forgotten only when the browser holds one: no signed deletion headers on every login.
       ctx.cookies.set(REMEMBER_COOKIE, null, { signed: true });
     }
     const settings = loginSettings(config, client);

@@ -198,12 +198,14 @@ export function createInteractionKit(deps: InteractionDependencies) {
     const asked = await requirementFor(d, flow.clientId);
     const client = await repos.clients.find(flow.clientId);
     const policy = scaPolicyOf(config, client?.metadata);
-    const deviceId = ensureDeviceId(ctx, secure, config.sca.deviceCookieDays);
+    // The device cookie only where the new-device rule reads it (an SCA sets it anyway, finishLogin);
+    // the policy is the client's, so known and unknown identifiers still get the same headers.
+    const deviceId = policy.newDevice ? ensureDeviceId(ctx, secure, config.sca.deviceCookieDays) : null;
     // Only what the policy's rules look at is read (a `basic` client costs no store round trip).
     const facts = accountId
       ? {
           lastScaAt: policy.periodDays !== null ? await deps.scaState.lastScaAt(accountId) : null,
-          deviceKnown: policy.newDevice ? await deps.scaState.deviceKnown(accountId, deviceId) : true,
+          deviceKnown: deviceId !== null ? await deps.scaState.deviceKnown(accountId, deviceId) : true,
           scaStillActive: false,
         }
       : { lastScaAt: null, deviceKnown: false, scaStillActive: false };
@@ -224,8 +226,10 @@ export function createInteractionKit(deps: InteractionDependencies) {
   }
 
   /** Ends the login with the level and methods actually completed (RFC 8176 amr, `mfa` when more than one factor). */
-  async function finishLogin(ctx: Context, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
-    await save({ ...flow, completed, accountId, done: true, pendingSecond: false });
+  async function finishLogin(ctx: Context, d: Details, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[]): Promise<void> {
+    // Written first, awaited with the interaction's result below: both writes share one round trip.
+    const flowSaved = save({ ...flow, completed, accountId, done: true, pendingSecond: false });
+    flowSaved.catch(() => undefined); // awaited below; an outage surfaces there
     const level = levelOf(completed);
     if (level === 'sca' || level === 'sca-phr') {
       // The period restarts, this device becomes known for the account, the idle timer starts.
@@ -235,12 +239,23 @@ export function createInteractionKit(deps: InteractionDependencies) {
     }
     const all = [...new Set([...(flow.sessionAmr ?? []), ...amr])];
     if (new Set(completed.flatMap((m) => m.factors)).size > 1 && !all.includes('mfa')) all.push('mfa');
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId, acr: acrOf(level, config.acr), amr: all, remember: true, ts: Math.floor(clock.now().getTime() / 1000) } },
-      { mergeWithLastSubmission: false },
-    );
+    await finishInteraction(ctx, d, { login: { accountId, acr: acrOf(level, config.acr), amr: all, remember: true, ts: Math.floor(clock.now().getTime() / 1000) } }, flowSaved);
+  }
+
+  /**
+   * What provider.interactionFinished does (`mergeWithLastSubmission: false`) without reading the
+   * interaction again: this request read it already (details()). The result is stored alongside the
+   * caller's own write, and the browser goes on (303, empty body, as oidc-provider answers) only
+   * once both are stored.
+   */
+  async function finishInteraction(ctx: Context, d: Details, result: NonNullable<Details['result']>, alongside: Promise<unknown>): Promise<void> {
+    d.result = result;
+    // The interaction's expiry is oidc-provider's, in wall-clock epoch seconds (its epochTime()).
+    await Promise.all([alongside, d.save(d.exp - Math.floor(Date.now() / 1000))]);
+    ctx.res.statusCode = 303;
+    ctx.res.setHeader('Location', d.returnTo);
+    ctx.res.setHeader('Content-Length', '0');
+    ctx.res.end();
   }
 
   const actionDeps = { credentials: repos.credentials, securityAnswers: repos.securityAnswers, factors: repos.factors, clock, config };
@@ -258,8 +273,8 @@ export function createInteractionKit(deps: InteractionDependencies) {
    * registration's steps), computed from stored state; they are then asked first. Called again after
    * each action, so the list always reflects what is stored.
    */
-  async function completeLogin(ctx: Context, d: Details, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[], loadedSecret?: SecretCredential | null): Promise<void> {
-    await continueLogin(ctx, d, { ...flow, completed, accountId, pendingSecond: false, loginAmr: amr }, loadedSecret);
+  async function completeLogin(ctx: Context, d: Details, flow: LoginFlow, accountId: string, completed: CompletedMethod[], amr: string[], loadedSecret?: SecretCredential | null, loadedAccount?: Account): Promise<void> {
+    await continueLogin(ctx, d, { ...flow, completed, accountId, pendingSecond: false, loginAmr: amr }, loadedSecret, loadedAccount);
   }
 
   /**
@@ -270,14 +285,15 @@ export function createInteractionKit(deps: InteractionDependencies) {
   const assistedEnrolment = (flow: LoginFlow): boolean =>
     Boolean(deps.passkeys) && flow.temporarySecretPurpose === 'admin' && !flow.passkeyOfferDone && flow.completed.some((m) => m.authenticator === 'password' || m.authenticator === 'pin');
 
-  async function continueLogin(ctx: Context, d: Details, flow: LoginFlow, loadedSecret?: SecretCredential | null): Promise<void> {
-    const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
+  /** `loadedAccount`: the account as this request already read it (the first factor's own query), to spare a read. */
+  async function continueLogin(ctx: Context, d: Details, flow: LoginFlow, loadedSecret?: SecretCredential | null, loadedAccount?: Account): Promise<void> {
+    const account = !flow.accountId ? null : loadedAccount?.id === flow.accountId ? loadedAccount : await repos.accounts.findById(flow.accountId);
     if (!account) throw new GuichetError('session_expired', 'the account is gone');
     if (account.status !== 'active' && account.status !== 'pending_registration') throw new GuichetError('forbidden', 'the account is not active');
     const due = await findDueActions(actionDeps, { account, kind: secretKind(await repos.clients.find(flow.clientId)), temporarySecretUsed: flow.temporarySecretUsed === true, personalDone: flow.personalDone === true, assistedEnrolment: assistedEnrolment(flow), loadedSecret });
     if (due.length === 0) {
       if (account.status === 'pending_registration') await completeRegistration(registrationDeps, { account, origin: originOf(ctx, flow) });
-      await finishLogin(ctx, { ...flow, actions: undefined }, account.id, flow.completed, flow.loginAmr ?? []);
+      await finishLogin(ctx, d, { ...flow, actions: undefined }, account.id, flow.completed, flow.loginAmr ?? []);
       return;
     }
     if (!flow.actions) await repos.audit.record({ action: 'login.required_actions', result: 'success', accountId: account.id, ...originOf(ctx, flow), details: { actions: due.map((a) => a.action), reasons: due.map((a) => a.reason) } });

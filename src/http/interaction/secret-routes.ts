@@ -22,9 +22,12 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
     if (flow.actions) throw new GuichetError('bad_request', 'the login only waits for its required actions');
     const client = await repos.clients.find(flow.clientId);
     if (loginSettings(config, client).firstFactor !== factor) throw new GuichetError('bad_request', `${factor} is not this client's method`);
+    // The captcha's counters are read beside the rate limits (one round trip); the limits still decide first.
+    const needsCaptcha = abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier));
+    needsCaptcha.catch(() => undefined); // awaited below, once the rate allows it
     await enforceRate(ctx, flow.identifier);
     const p = page(ctx, d);
-    if (await abuse.captchaRequired(ctx.ip, identifierLabel(flow.identifier))) {
+    if (await needsCaptcha) {
       if (!(await captcha.verify(flow.uid, form.captcha ?? ''))) {
         await render(ctx, d, flow, { status: 400, error: p.t('captcha.wrong'), captchaError: p.t('captcha.wrong') });
         return;
@@ -71,6 +74,8 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
       secret,
       clientId: flow.clientId,
       auth: { flowId: flow.uid, now: clock.now(), ip: ctx.ip, userAgent: ctx.get('user-agent').slice(0, 512) },
+      // The identifier's failures are forgotten in the same round trip as the lockout's counters.
+      onVerified: () => abuse.recordSuccess(label),
     });
     switch (result.kind) {
       case 'failed': {
@@ -99,7 +104,7 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
       case 'verified': {
         const completed = [...flow.completed, { authenticator: factor, factors: result.authenticator.factors }];
         logger.info({ event: 'login.success', factor, accountId: result.account.id, clientId: flow.clientId }, 'first factor verified');
-        const [, required] = await Promise.all([abuse.recordSuccess(label), requirementAt(ctx, d, flow, result.account.id)]);
+        const required = await requirementAt(ctx, d, flow, result.account.id);
         const temporarySecretUsed = result.temporarySecretUsed || undefined;
         const temporarySecretPurpose = temporarySecretUsed ? result.temporaryPurpose : undefined;
         // A temporary secret never stands in for an enrolled second factor (ASVS 5.0 6.4.3): the code
@@ -115,7 +120,7 @@ export function secretRoutes(router: Router, kit: InteractionKit): void {
             return;
           }
         }
-        await completeLogin(ctx, d, { ...flow, temporarySecretUsed, temporarySecretPurpose }, result.account.id, completed, result.amr, result.credential);
+        await completeLogin(ctx, d, { ...flow, temporarySecretUsed, temporarySecretPurpose }, result.account.id, completed, result.amr, result.credential, result.account);
       }
     }
   }
