@@ -126,6 +126,15 @@ describe('PSD2 SCA rules', () => {
     const idle = await ssoAt({ acr_values: sca });
     expect(idle.url).not.toContain('code=');
     expect(stepOf(idle.body)).toBe('identify');
+    // The whole SCA again (both factors), and the code page says why.
+    const identify = formOf(idle.body, 'identify');
+    const pw = await browser.follow(identify.action, { form: { csrf: identify.csrf, identifier: 'alice' } });
+    const password = formOf(pw.body, 'password');
+    const codePage = await browser.follow(password.action, { form: { csrf: password.csrf, password: PASSWORD } });
+    expect(stepOf(codePage.body)).toBe('otp');
+    expect(codePage.body).toContain('idle for more than a few minutes');
+    clock.advance(30_000);
+    expect((await submitCode(browser, codePage)).url).toContain('code=');
     const viewing = await ssoAt({});
     expect(viewing.url).toContain('code=');
   });

@@ -22,7 +22,7 @@ import type { FirstFactorDependencies, SimpleFactor } from '../../flows/first-fa
 import { identifierLabel, isIdentifier } from '../../flows/identifier.js';
 import type { ForgotIdentifier } from '../../flows/forgot-identifier.js';
 import { levelOf, type CompletedMethod } from '../../policy/assurance.js';
-import { acrOf, requiredLevel, type Requirement } from '../../policy/step-up.js';
+import { acrOf, meets, requiredLevel, type Requirement } from '../../policy/step-up.js';
 import type { SecondFactorDependencies } from '../../flows/second-factor.js';
 import type { AbuseGuard } from '../../policy/abuse-guard.js';
 import type { Captcha } from '../../policy/captcha.js';
@@ -210,7 +210,9 @@ export function createInteractionKit(deps: InteractionDependencies) {
         }
       : { lastScaAt: null, deviceKnown: false, scaStillActive: false };
     const decision = decideSca(asked, policy, facts, clock.now());
-    const reason = decision.reasons.find((r) => r !== 'client_minimum' && r !== asked.reason) ?? decision.reasons[0] ?? 'none';
+    // A session sent back by the provider's idle check says so on the page (the rule is its reason).
+    const idle = (d.prompt.reasons ?? []).includes('idle_after_sca') && meets('sca', decision.level) ? 'idle_after_sca' : undefined;
+    const reason = idle ?? decision.reasons.find((r) => r !== 'client_minimum' && r !== asked.reason) ?? decision.reasons[0] ?? 'none';
     if (decision.reasons.some((r) => r === 'sca_period_elapsed' || r === 'new_device')) logger.info({ event: 'sca.required', reasons: decision.reasons, accountId: accountId ?? null, clientId: flow.clientId }, 'SCA required by policy');
     return { level: decision.level, essential: decision.essential, reason };
   }
