@@ -27,6 +27,7 @@ import { median, medianOf, round, type Latency } from './lib/stats.js';
 import { createDatabase, databaseStats, keyBreakdown, keyFamily, pgStatStatementsAvailable, startRedis, type RedisInfo, type RedisService } from './lib/services.js';
 import { seed } from './lib/seed.js';
 import type { RunResult, Target } from './drivers/flow.js';
+import { encodeBase32 } from '../src/authenticators/oath/oath-codes.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -55,6 +56,10 @@ const CLIENT = {
   token_endpoint_auth_method: 'client_secret_basic',
 };
 const SCOPE = 'openid profile email';
+/** Passkey scenario: accounts with a device-bound passkey; the RP ID and origin the software authenticator uses (http is allowed for localhost only). */
+const PASSKEY = { prefix: 'bench-passkey-', accounts: QUICK ? 200 : 1000, rpId: 'localhost', origin: 'http://localhost' };
+/** Second-factor scenario: accounts with a TOTP app, logging in with acr_values=SCA (one shared secret; codes are single use per account). */
+const TOTP = { prefix: 'bench-totp-', accounts: Math.min(ACCOUNTS, 5000), secret: encodeBase32(randomBytes(20)), acr: 'urn:guichet:loa:sca' };
 
 const log = (...parts: unknown[]) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${parts.join(' ')}\n`);
 
@@ -302,8 +307,8 @@ async function main(): Promise<void> {
     const secretKey = randomBytes(32).toString('base64');
     const guichetPrefix = `guichet-bench:${runId}:`;
     const barePrefix = `bare-bench:${runId}:`;
-    const seeded = await seed({ databaseUrl: database.url, redisUrl: redis.url, redisPrefix: guichetPrefix, secretKey, dataDir: logDir, accounts: ACCOUNTS, subscriptions: 50, userPrefix: USER_PREFIX, passwords: PASSWORDS, client: CLIENT });
-    log(`seeded ${seeded.accounts} accounts (${PASSWORDS.length} distinct argon2id hashes) and the client in ${seeded.ms} ms into ${dbName}`);
+    const seeded = await seed({ databaseUrl: database.url, redisUrl: redis.url, redisPrefix: guichetPrefix, secretKey, dataDir: logDir, accounts: ACCOUNTS, subscriptions: 50, userPrefix: USER_PREFIX, passwords: PASSWORDS, client: CLIENT, totp: TOTP, passkeys: PASSKEY });
+    log(`seeded ${seeded.accounts} accounts, then ${TOTP.accounts} with a TOTP app and ${seeded.passkeys.length} with a passkey (${PASSWORDS.length} distinct argon2id hashes) and the client in ${seeded.ms} ms into ${dbName}`);
 
     // Baselines H and R, alone on the machine
     const hEnv = { ...baseEnv(), H_REPS: String(REPS), H_DURATION_MS: String(S.hashMs), H_SERIAL: QUICK ? '10' : '30' };
@@ -352,7 +357,7 @@ async function main(): Promise<void> {
 
     // Drivers, each in its own process
     const driverArgs = ['--import', 'tsx', 'bench/drivers/flow.ts'];
-    const targetOf = (s: Server): Target => ({ origin: s.origin, kind: s.kind, clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret, redirectUri: CLIENT.redirect_uris[0]!, scope: SCOPE, userPrefix: USER_PREFIX, users: ACCOUNTS, passwords: PASSWORDS });
+    const targetOf = (s: Server): Target => ({ origin: s.origin, kind: s.kind, clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret, redirectUri: CLIENT.redirect_uris[0]!, scope: SCOPE, userPrefix: USER_PREFIX, users: ACCOUNTS, passwords: PASSWORDS, ...(s.kind === 'guichet' ? { totp: TOTP } : {}) });
     const newDriver = async (name: string, s: Server) => {
       const d = spawnNode(name, driverArgs, baseEnv(), 'inherit', true);
       cleanups.push(() => d.stop());
@@ -423,6 +428,40 @@ async function main(): Promise<void> {
     // 1b. Open model at half the measured capacity (latency under a realistic load)
     const openRate = Math.max(1, round(capacity / 2, 1));
     const open = await repeated('login_open', [G], (s) => drv(s).request<RunResult>({ cmd: 'open', op: 'login', rate: openRate, durationMs: S.openMs, maxInFlight: 512 }));
+
+    // 1c. Second factor (after the memory and open-model figures, which stay password-only): password +
+    // TOTP (acr_values=SCA) against the password-only login, on Guichet, back to back in each repetition
+    // at concurrency 8 (CPU per login; the round trips come from the cost scenario)
+    await closed(G, 'login_totp', 8, undefined, Math.min(S.warm, 100));
+    const totpPair = { password: [] as Sample[], totp: [] as Sample[] };
+    for (let r = 0; r < REPS; r++) {
+      totpPair.password.push((await measure(G, () => closed(G, 'login', 8, S.loginMs))).sample);
+      totpPair.totp.push((await measure(G, () => closed(G, 'login_totp', 8, S.loginMs))).sample);
+    }
+    record('login_beside_totp_c8', 'guichet', totpPair.password);
+    record('login_totp_c8', 'guichet', totpPair.totp);
+
+    // 1d. Passkey (usernameless, the software authenticator of test/webauthn) against the password login,
+    // at saturation, on a Guichet with WebAuthn on (the one above keeps its pages as they were), then stopped
+    const Gpk = await startServer('guichet', MODE, { ...guichetEnv, GUICHET_WEBAUTHN_ENABLED: 'true', GUICHET_WEBAUTHN_RP_ID: PASSKEY.rpId, GUICHET_WEBAUTHN_ORIGINS: PASSKEY.origin }, `guichet-bench-webauthn:${runId}:`, logDir, 'guichet-webauthn');
+    cleanups.push(() => Gpk.proc.stop());
+    const pkDriver = spawnNode('driver-guichet-webauthn', driverArgs, baseEnv(), 'inherit', true);
+    cleanups.push(() => pkDriver.stop());
+    await pkDriver.request({ cmd: 'configure', target: { ...targetOf(Gpk), passkeys: { ...PASSKEY, credentials: seeded.passkeys } } });
+    const pkClosed = (op: string, concurrency: number, durationMs?: number, count?: number) => pkDriver.request<RunResult>({ cmd: 'closed', op, concurrency, durationMs, count });
+    await pkClosed('login', 8, undefined, Math.min(S.warm, 100));
+    await pkClosed('login_passkey', 8, undefined, Math.min(S.warm, 100));
+    const passkeyPair = { password: [] as Sample[], passkey: [] as Sample[] };
+    for (let r = 0; r < REPS; r++) {
+      passkeyPair.password.push((await measure(Gpk, () => pkClosed('login', 32, S.loginMs))).sample);
+      passkeyPair.passkey.push((await measure(Gpk, () => pkClosed('login_passkey', 32, S.loginMs))).sample);
+    }
+    record('login_beside_passkey_c32', Gpk.name, passkeyPair.password);
+    record('login_passkey_c32', Gpk.name, passkeyPair.passkey);
+    const passkeyFailed = passkeyPair.passkey.some((p) => p.errors > p.ops);
+    const passkeyVsPassword = round(median(passkeyPair.passkey.map((p, i) => p.ratePerS / passkeyPair.password[i]!.ratePerS)), 3);
+    await pkDriver.stop();
+    await Gpk.proc.stop();
 
     // 3. Token endpoint and friends (warm-up: ≥ 200 of each, not measured)
     const accessTokens = new Map<string, string>();
@@ -495,6 +534,7 @@ async function main(): Promise<void> {
     for (const s of servers.filter((x) => x !== Gtsx && x !== Gexp)) {
       cost[s.name] = {};
       cost[s.name]!.login = await measure(s, () => closed(s, 'login', 1, undefined, S.costLogins));
+      if (s === G) cost[s.name]!.login_totp = await measure(s, () => closed(s, 'login_totp', 1, undefined, S.costLogins));
       await prepare(drv(s), 4);
       for (const op of ['refresh', 'cc', 'userinfo', 'introspect']) cost[s.name]![op] = await measure(s, () => closed(s, op, 1, undefined, S.costOps));
     }
@@ -532,6 +572,10 @@ async function main(): Promise<void> {
     const loginO = g('login_c32', 'bare');
     const costG = cost.guichet!;
     const costO = cost.bare!;
+    // The TOTP step: CPU per login over the password-only login of the same repetition (median of the
+    // differences), and sequential Redis round trips over the password login at concurrency 1
+    const totpCpuMs = round(median(totpPair.totp.map((t, i) => t.serverCpuMsPerOp - totpPair.password[i]!.serverCpuMsPerOp)), 3);
+    const totpRtt = round(costG.login_totp!.sample.redisRoundTripsPerOp - costG.login!.sample.redisRoundTripsPerOp, 2);
     const ratios = {
       password_login_vs_argon2: round(median(results.login_c32!.guichet!.reps.map((r, i) => r.ratePerS / (hAdjacent[i]?.rate ?? Hsame.rate))), 3),
       password_login_vs_argon2_by_cpu: round(Hadj.cpuMsPerVerify / loginG.serverCpuMsPerOp, 3),
@@ -572,6 +616,14 @@ async function main(): Promise<void> {
       redis_mib_per_10k_users: memory.guichet.mibPer10kUsers,
       redis_mib_per_10k_users_bare: memory.bare.mibPer10kUsers,
       rss_mib_after_run: round(rss.guichet.rssMiB, 1),
+      totp_login_cpu_ms: g('login_totp_c8').serverCpuMsPerOp,
+      totp_step_cpu_ms: totpCpuMs,
+      totp_step_main_thread_cpu_ms: round(median(totpPair.totp.map((t, i) => t.serverMainThreadCpuMsPerOp - totpPair.password[i]!.serverMainThreadCpuMsPerOp)), 3),
+      totp_step_redis_round_trips: totpRtt,
+      totp_step_postgres_queries: round(costG.login_totp!.sample.pgQueriesPerOp - costG.login!.sample.pgQueriesPerOp, 3),
+      passkey_login_vs_password_login: passkeyVsPassword,
+      passkey_login_cpu_ms: g('login_passkey_c32', 'guichet-webauthn').serverCpuMsPerOp,
+      totp_login_vs_password_login_rate: round(g('login_totp_c8').ratePerS / g('login_beside_totp_c8').ratePerS, 3),
     };
     const limitCpu = Hadj.cpuMsPerVerify + 1.5 * loginO.serverCpuMsPerOp + 3;
     const iso25 = (idle: number) => Math.max(25, 3 * idle);
@@ -592,8 +644,10 @@ async function main(): Promise<void> {
       refresh_p99_under_hashing: target('refresh p99 under argon2 saturation ≤ max(25 ms, 3 × idle p99)', iso.loaded.refresh_p99_ms, round(iso25(iso.idle.refresh_p99_ms), 2), iso.loaded.refresh_p99_ms <= iso25(iso.idle.refresh_p99_ms)),
       jwks_p99_under_hashing: target('JWKS p99 under argon2 saturation ≤ max(25 ms, 3 × idle p99)', iso.loaded.jwks_p99_ms, round(iso25(iso.idle.jwks_p99_ms), 2), iso.loaded.jwks_p99_ms <= iso25(iso.idle.jwks_p99_ms)),
       event_loop_lag_under_hashing: target('event-loop lag p99 ≤ 20 ms while argon2 is saturated', iso.loaded.event_loop_lag_p99_ms, 20, iso.loaded.event_loop_lag_p99_ms <= 20),
-      passkey_login_throughput: target('passkey login ≥ 3 × password-login throughput', null, 3, null, 'not measured: no passkey login in the login flow yet'),
-      totp_step_overhead: target('a TOTP step adds ≤ 1 ms CPU and ≤ 2 round trips', null, '1 ms, 2 RTT', null, 'not measured: no TOTP step in the login flow yet'),
+      passkey_login_throughput: passkeyFailed
+        ? target('passkey login ≥ 3 × password-login throughput', null, 3, null, `not measured: the passkey logins failed (${g('login_passkey_c32', 'guichet-webauthn').errorSamples?.[0] ?? 'see the scenario'})`)
+        : target('passkey login ≥ 3 × password-login throughput', passkeyVsPassword, 3, passkeyVsPassword >= 3, 'usernameless passkey login over password login at c=32, same WebAuthn-enabled Guichet, back to back in each repetition (median of the ratios)'),
+      totp_step_overhead: target('a TOTP step adds ≤ 1 ms CPU and ≤ 2 round trips', `${totpCpuMs} ms, ${totpRtt} RTT`, '1 ms, 2 RTT', totpCpuMs <= 1 && totpRtt <= 2, `password + TOTP login (acr_values=${TOTP.acr}) over the password login: server CPU at c=8 (median of per-repetition differences, login_totp_c8 − login_beside_totp_c8), sequential Redis round trips at c=1 (cost scenario)`),
       redis_memory_per_10k_users: target('Redis ≤ 30 MiB per 10 000 logged-in users', memory.guichet.mibPer10kUsers, 30, memory.guichet.mibPer10kUsers <= 30),
       rss_after_run: target('server RSS ≤ 250 MiB after the mixed run', ratios.rss_mib_after_run, 250, ratios.rss_mib_after_run <= 250, `after a ${rss.runMinutes}-minute run ending with the mixed profile`),
     };
@@ -641,6 +695,8 @@ async function main(): Promise<void> {
         repetitions: REPS,
         durations: S,
         accounts: seeded.accounts,
+        totpAccounts: `${TOTP.accounts} more (${TOTP.prefix}NNNNNN), each with a TOTP app (SHA1, 6 digits, 30 s) sealed through the factors repository; logins ask acr_values=${TOTP.acr}, and the driver never sends one account's code twice in a time step`,
+        passkeyAccounts: `${seeded.passkeys.length} more (${PASSKEY.prefix}NNNNNN), each with a device-bound ES256 passkey registered through the webauthn enrolment; measured on a second Guichet with GUICHET_WEBAUTHN_ENABLED=true, GUICHET_WEBAUTHN_RP_ID=${PASSKEY.rpId}, GUICHET_WEBAUTHN_ORIGINS=${PASSKEY.origin}, stopped after its scenario`,
         seedMs: seeded.ms,
         redis: redis.private ? 'private redis-server 7 on loopback (same binary as the shared one), no persistence' : 'BENCH_REDIS_URL (shared: counters include other clients)',
         postgres: `PostgreSQL on loopback, fresh database ${dbName} (dropped at the end)`,
@@ -680,6 +736,11 @@ async function main(): Promise<void> {
     const out: string[] = [];
     out.push(table(`Scenarios (median of ${REPS}; server CPU-ms per operation from /proc/<pid>/stat)`, ['scenario', 'server', 'ops/s', 'cpu ms/op', 'loop ms/op', 'srv cores', 'drv cores', 'rest of box', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'], [
       ...['login_c1', 'login_c8', 'login_c32'].flatMap(rows),
+      ...['login_beside_totp_c8', 'login_totp_c8'].flatMap((id) => rows(id).filter((r) => r[1] === 'guichet')),
+      ...['login_beside_passkey_c32', 'login_passkey_c32'].map((id) => {
+        const m = results[id]!['guichet-webauthn']!.median;
+        return [id, 'guichet-webauthn', m.ratePerS, m.serverCpuMsPerOp, m.serverMainThreadCpuMsPerOp, m.serverCores, m.driverCores, m.restOfBoxCores, m.latency.p50, m.latency.p95, m.latency.p99, m.errors];
+      }),
       ['login_open', `guichet @${openRate}/s`, open.guichet!.median.ratePerS, open.guichet!.median.serverCpuMsPerOp, open.guichet!.median.serverMainThreadCpuMsPerOp, open.guichet!.median.serverCores, open.guichet!.median.driverCores, open.guichet!.median.restOfBoxCores, open.guichet!.median.latency.p50, open.guichet!.median.latency.p95, open.guichet!.median.latency.p99, open.guichet!.median.errors],
       ...['refresh_c32', 'cc_c32', 'userinfo_c32', 'introspect_c32', 'discovery_c32', 'jwks_c32'].flatMap(rows),
     ]));

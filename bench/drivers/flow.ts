@@ -4,11 +4,14 @@
  * (fixed arrival rate; latency counted from the scheduled start, so queueing is not hidden). Every
  * answer carries the driver's own CPU time, so a saturated driver shows.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { serve } from '../lib/worker.js';
 import { summarise, type Latency } from '../lib/stats.js';
+import { decodeBase32, generateTotp, timeStepAt } from '../../src/authenticators/oath/oath-codes.js';
+import { SoftwareAuthenticator, type SoftCredential } from '../../test/webauthn/software-authenticator.js';
+import type { SeededPasskey } from '../lib/seed.js';
 
 export interface Target {
   origin: string;
@@ -21,6 +24,10 @@ export interface Target {
   userPrefix: string;
   users: number;
   passwords: string[];
+  /** Accounts `<prefix>NNNNNN` with a TOTP app (base32 secret, SHA1, 6 digits, 30 s) and the acr that asks for it. */
+  totp?: { prefix: string; accounts: number; secret: string; acr: string };
+  /** Passkeys registered at seed time, and the origin the software authenticator reports (usernameless login). */
+  passkeys?: { origin: string; rpId: string; credentials: SeededPasskey[] };
 }
 
 export interface RunResult {
@@ -55,6 +62,11 @@ interface Reply {
 let target: Target | undefined;
 let endpoints: Endpoints | undefined;
 let userCursor = 0;
+let totpCursor = 0;
+let passkeyCursor = 0;
+let passkeyDevice: { authenticator: SoftwareAuthenticator; credentials: SoftCredential[] } | undefined;
+/** The time step each TOTP account last sent a code in: a code is single use per account and step. */
+const totpLastStep = new Map<number, number>();
 /** Token chains for refresh (each refreshed in turn, rotation on) and access tokens for userinfo/introspection. */
 let chains: { rt: string; busy: boolean }[] = [];
 let accessTokens: string[] = [];
@@ -109,12 +121,27 @@ function user(): { identifier: string; password: string } {
   return { identifier: `${t.userPrefix}${String(i).padStart(6, '0')}`, password: t.passwords[i % t.passwords.length]! };
 }
 
-/** One interactive login, as a browser and its relying party would do it; returns the tokens. */
-async function login(pool: Pool, rec: Recorder): Promise<{ accessToken: string; refreshToken?: string; idToken: string }> {
+/** The next TOTP account that has not sent a code in the current time step (so no code is ever replayed). */
+function totpUser(): { identifier: string; password: string } {
+  const t = target!;
+  const totp = t.totp!;
+  const step = timeStepAt(new Date(), 30);
+  for (let tries = 0; tries < totp.accounts; tries++) {
+    const i = totpCursor++ % totp.accounts;
+    if (totpLastStep.get(i) === step) continue;
+    totpLastStep.set(i, step);
+    return { identifier: `${totp.prefix}${String(i).padStart(6, '0')}`, password: t.passwords[i % t.passwords.length]! };
+  }
+  throw new Dropped('every TOTP account has sent a code in this time step');
+}
+
+/** One interactive login, as a browser and its relying party would do it; returns the tokens. With `totp`, the RP asks for SCA and the user types the app's current code. */
+async function login(pool: Pool, rec: Recorder, mode: 'password' | 'totp' | 'passkey' = 'password'): Promise<{ accessToken: string; refreshToken?: string; idToken: string }> {
   const t = target!;
   const e = endpoints!;
   const jar = new Jar();
-  const who = user();
+  const totp = mode === 'totp';
+  const who = totp ? totpUser() : user();
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(12));
   const query = new URLSearchParams({
@@ -126,6 +153,7 @@ async function login(pool: Pool, rec: Recorder): Promise<{ accessToken: string; 
     nonce: b64url(randomBytes(12)),
     code_challenge: b64url(createHash('sha256').update(verifier).digest()),
     code_challenge_method: 'S256',
+    ...(totp ? { acr_values: t.totp!.acr } : {}),
   });
   const go = async (step: string, method: 'GET' | 'POST', path: string, form?: Record<string, string>) => {
     const r = await send(pool, rec, step, method, path, jar.header(), form);
@@ -149,6 +177,10 @@ async function login(pool: Pool, rec: Recorder): Promise<{ accessToken: string; 
       continue;
     }
     if (reply.status !== 200) throw new Error(`HTTP ${reply.status}: ${reply.text.slice(0, 300)}`);
+    if (mode === 'passkey') {
+      reply = await passkeyStep(reply.text, go);
+      continue;
+    }
     const form = /<form[^>]*action="([^"]+)"[^>]*data-step="([^"]+)"/.exec(reply.text);
     if (!form) throw new Error(`no form in page: ${reply.text.slice(0, 300)}`);
     const action = form[1]!.replace(/&amp;/g, '&');
@@ -156,6 +188,7 @@ async function login(pool: Pool, rec: Recorder): Promise<{ accessToken: string; 
     const csrf = /name="csrf" value="([^"]+)"/.exec(reply.text)?.[1] ?? '';
     if (step === 'identify') reply = await go('identify', 'POST', action, { csrf, identifier: who.identifier });
     else if (step === 'password') reply = await go('password', 'POST', action, { csrf, password: who.password });
+    else if (step === 'otp' && totp) reply = await go('otp', 'POST', action, { csrf, code: generateTotp(decodeBase32(t.totp!.secret), new Date(), { algorithm: 'SHA1', digits: 6, period: 30 }) });
     else if (step === 'login') reply = await go('login', 'POST', action, { login: who.identifier });
     else throw new Error(`unexpected step "${step}"`);
   }
@@ -166,6 +199,38 @@ async function login(pool: Pool, rec: Recorder): Promise<{ accessToken: string; 
   if (!json.id_token || !json.access_token) throw new Error('token response without id_token or access_token');
   lastIdTokenAlg = (JSON.parse(Buffer.from(json.id_token.split('.')[0]!, 'base64url').toString()) as { alg: string }).alg;
   return { accessToken: json.access_token, refreshToken: json.refresh_token, idToken: json.id_token };
+}
+
+const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** A form's action and CSRF token, by its `data-step`. */
+function formByStep(page: string, step: string): { action: string; csrf: string; tag: string } {
+  const start = page.search(new RegExp(`<form[^>]*data-step="${step}"`));
+  if (start < 0) throw new Error(`no "${step}" form in page: ${page.slice(0, 300)}`);
+  const body = page.slice(start, page.indexOf('</form>', start));
+  const tag = body.slice(0, body.indexOf('>') + 1);
+  return { action: unescape(/action="([^"]+)"/.exec(tag)![1]!), csrf: /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? '', tag };
+}
+
+/** Usernameless passkey: the identify page's `passkey-start`, then the `passkey` ceremony signed by the next seeded credential. */
+async function passkeyStep(page: string, go: (step: string, method: 'GET' | 'POST', path: string, form?: Record<string, string>) => Promise<Reply>): Promise<Reply> {
+  const t = target!;
+  if (!passkeyDevice) {
+    const p = t.passkeys!;
+    passkeyDevice = {
+      authenticator: new SoftwareAuthenticator(p.origin),
+      credentials: p.credentials.map((c) => ({ id: Buffer.from(c.id, 'base64url'), rpId: p.rpId, privateKey: createPrivateKey({ key: Buffer.from(c.privateKey, 'base64'), format: 'der', type: 'pkcs8' }), cosePublicKey: Buffer.from(c.cosePublicKey, 'base64'), userHandle: c.userHandle, counter: 0, backupEligible: false, backedUp: false })),
+    };
+  }
+  const start = formByStep(page, 'passkey-start');
+  let ceremonyPage = await go('passkey-start', 'POST', start.action, { csrf: start.csrf });
+  // The step is kept in the interaction, and its page served after a redirect (POST/redirect/GET).
+  for (let hop = 0; hop < 4 && ceremonyPage.status >= 300 && ceremonyPage.status < 400; hop++) ceremonyPage = await go('page', 'GET', pathOf(new URL(String(ceremonyPage.headers.location), t.origin).href));
+  if (ceremonyPage.status !== 200) throw new Error(`passkey-start HTTP ${ceremonyPage.status}: ${ceremonyPage.text.slice(0, 200)}`);
+  const ceremony = formByStep(ceremonyPage.text, 'passkey');
+  const options = JSON.parse(unescape(/data-options="([^"]+)"/.exec(ceremony.tag)![1]!)) as Parameters<SoftwareAuthenticator['get']>[0];
+  const credential = passkeyDevice.credentials[passkeyCursor++ % passkeyDevice.credentials.length]!;
+  return go('passkey', 'POST', ceremony.action, { csrf: ceremony.csrf, response: JSON.stringify(passkeyDevice.authenticator.get(options, { credential })) });
 }
 
 type Operation = (pool: Pool, rec: Recorder, worker: number) => Promise<void>;
@@ -184,6 +249,14 @@ function operation(name: string): Operation {
     case 'login':
       return async (pool, rec) => {
         await login(pool, rec);
+      };
+    case 'login_totp':
+      return async (pool, rec) => {
+        await login(pool, rec, 'totp');
+      };
+    case 'login_passkey':
+      return async (pool, rec) => {
+        await login(pool, rec, 'passkey');
       };
     case 'refresh':
       return async (pool, rec, worker) => {
