@@ -85,7 +85,11 @@ export const otpMayAuthorise = (details: readonly AuthorizationDetail[] | null, 
  * allows (`allowedMethods`).
  */
 export async function enrolledCodeFactors(deps: SecondFactorDependencies, accountId: string, alone = false, otpAllowed = true, allowed?: readonly string[]): Promise<{ factor: CodeFactor; credential: FactorCredential }[]> {
-  const credentials = await deps.factors.listForAccount<Record<string, unknown>>(accountId);
+  return codeFactorsAmong(deps, await deps.factors.listForAccount<Record<string, unknown>>(accountId), alone, otpAllowed, allowed);
+}
+
+/** The same choice over credentials already read (one query serves several choices in a request). */
+export function codeFactorsAmong(deps: Pick<SecondFactorDependencies, 'codeFactors'>, credentials: readonly FactorCredential[], alone = false, otpAllowed = true, allowed?: readonly string[]): { factor: CodeFactor; credential: FactorCredential }[] {
   // Alone (no first factor), only a factor proving two classes by itself will do (card + PIN).
   const usable = (alone ? deps.codeFactors.filter((f) => new Set(f.factors).size >= 2) : deps.codeFactors).filter((f) => (otpAllowed || BINDS_TRANSACTION.includes(f.id)) && (!allowed || allowed.includes(f.id)));
   return usable.flatMap((factor) => {
@@ -116,10 +120,13 @@ export async function verifySecondFactor(
     otpAllowed?: boolean | undefined;
     /** The client's allowed methods; an enrolled factor outside them is never accepted (absent: all). */
     allowed?: readonly string[] | undefined;
+    /** The account's strong-factor credentials when the caller has read them already. */
+    credentials?: readonly FactorCredential[] | undefined;
   },
 ): Promise<SecondFactorResult> {
   const { account, auth } = request;
-  const enrolled = account ? await enrolledCodeFactors(deps, account.id, request.alone === true) : [];
+  const credentials = account ? (request.credentials ?? (await deps.factors.listForAccount<Record<string, unknown>>(account.id))) : [];
+  const enrolled = codeFactorsAmong(deps, credentials, request.alone === true);
   // Failures count on the same credential whichever factors this request may use.
   const guard = enrolled[0]?.credential ?? pseudo(request.subject);
   const permitted = (id: CodeFactor['id']) => !request.allowed || request.allowed.includes(id);

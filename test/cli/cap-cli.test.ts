@@ -1,50 +1,27 @@
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { runGuichet, jsonOf, type Run } from '../helpers/cli.js';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, test, expect } from '@jest/globals';
+import { runGuichet, jsonOf, useDemoDatabase } from '../helpers/cli.js';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { demoFixture } from '../../src/admin/demo-fixture.js';
 import { DEMO_ISSUER_KEY, DEMO_ISSUER_KEY_ID } from '../../src/authenticators/emv-cap/simulator/demo-card.js';
-import { createTestDatabase } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 
-let database: { url: string; drop(): Promise<void> };
-let sql: pg.Client;
-let scratch: string;
+const demo = useDemoDatabase('cap-cli');
 const transcript: string[] = [];
 
 /** Runs `guichet` as a child process (test/helpers/cli.ts). */
 const guichet = (args: string[], stdin = '', options: { database?: boolean } = {}) =>
-  runGuichet(args, { env: { GUICHET_DATA_DIR: join(scratch, 'no-data-dir'), ...(options.database !== false ? { DATABASE_URL: database.url } : {}) }, stdin, transcript });
+  runGuichet(args, { env: { GUICHET_DATA_DIR: join(demo.scratch, 'no-data-dir'), ...(options.database !== false ? { DATABASE_URL: demo.url } : {}) }, stdin, transcript });
 
 
 const readCard = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as { card: { atc: number; pinTries: number; pinTryLimit: number; iccKey: string; pan: string }; reader: object };
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  sql = new pg.Client({ connectionString: database.url });
-  await sql.connect();
-  scratch = await mkdtemp(join(tmpdir(), 'guichet-cap-cli-'));
-  const file = join(scratch, 'demo.json');
-  await writeFile(file, JSON.stringify(demoFixture('http://localhost:3000')));
-  expect(jsonOf(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
-  // These tests start claire.martin with no strong factor: the demo seeds her an app for the PSD2 demo.
-  await sql.query(`delete from credentials where kind = 'totp' and account_id = (select id from accounts where username = 'claire.martin')`);
-});
-
-afterAll(async () => {
-  await sql?.end();
-  await database?.drop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
 
 describe('guichet cap enrol-demo and cap-reader', () => {
   test('a demo card is enrolled, its reader gives fresh codes, a wrong PIN gives none', async () => {
-    const cardFile = join(scratch, 'card.json');
+    const cardFile = join(demo.scratch, 'card.json');
     const [enrolled, help, usageOut, usageMode] = await Promise.all([
       guichet(['cap', 'enrol-demo', 'claire.martin', '--out', cardFile, '--pin-stdin', '--json'], '4321\n'),
       guichet(['help', 'cap']),
@@ -96,10 +73,10 @@ describe('guichet cap enrol-demo and cap-reader', () => {
     const [list, text] = await Promise.all([guichet(['factor', 'list', 'claire.martin', '--json']), guichet(['factor', 'list', 'claire.martin'])]);
     expect(jsonOf(list).factors).toEqual([expect.objectContaining({ id: result.credential.id, kind: 'emv-cap', label: result.credential.label, serial: null, blocked: false })]);
     expect(text.stdout).toMatch(new RegExp(`^${result.credential.id}\\s+emv-cap\\s+`, 'm'));
-    const [claire] = (await sql.query(`select id from accounts where username = 'claire.martin'`)).rows;
-    const events = (await sql.query(`select action, result, actor, account_id, details from audit_events where action = 'admin.factor.enrol'`)).rows;
+    const [claire] = (await demo.sql.query(`select id from accounts where username = 'claire.martin'`)).rows;
+    const events = (await demo.sql.query(`select action, result, actor, account_id, details from audit_events where action = 'admin.factor.enrol'`)).rows;
     expect(events).toEqual([{ action: 'admin.factor.enrol', result: 'success', actor: 'cli', account_id: claire.id, details: { kind: 'emv-cap', credentialId: result.credential.id } }]);
-    const audit = JSON.stringify((await sql.query(`select * from audit_events`)).rows);
+    const audit = JSON.stringify((await demo.sql.query(`select * from audit_events`)).rows);
     const dbOutput = [enrolled.stdout, list.stdout, text.stdout, audit];
     for (const secret of [initial.card.iccKey, initial.card.pan, DEMO_ISSUER_KEY]) for (const out of dbOutput) expect(out.toUpperCase()).not.toContain(secret.toUpperCase());
   });

@@ -1,23 +1,17 @@
-import { describe, test, expect, beforeAll, afterAll } from '@jest/globals';
-import { runGuichet, jsonOf, type Run } from '../helpers/cli.js';
+import { describe, test, expect } from '@jest/globals';
+import { runGuichet, jsonOf, useDemoDatabase } from '../helpers/cli.js';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { decodeBase32, encodeBase32, generateTotp } from '../../src/authenticators/oath/oath-codes.js';
 import { DEMO_CREDENTIALS, DEMO_TOTP_SECRET, demoFixture } from '../../src/admin/demo-fixture.js';
 import { fixtureSchema } from '../../src/admin/fixture.js';
-import { createTestDatabase } from '../helpers/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const APP = { algorithm: 'SHA1', digits: 6, period: 30 } as const;
 
 
-let database: { url: string; drop(): Promise<void> };
-let sql: pg.Client;
-let scratch: string;
+const demo = useDemoDatabase('factor-cli');
 /** Every byte the CLI printed, to prove that no seed shows where none should. */
 const transcript: string[] = [];
 
@@ -26,10 +20,10 @@ const transcript: string[] = [];
  * command printed so far (the answer to `factor enrol-totp`, which prints its secret first).
  */
 /** Runs `guichet` as a child process (test/helpers/cli.ts). */
-const guichet = (args: string[], stdin: string | ((stdout: string) => string | null) = '') => runGuichet(args, { env: { DATABASE_URL: database.url }, stdin, transcript });
+const guichet = (args: string[], stdin: string | ((stdout: string) => string | null) = '') => runGuichet(args, { env: { DATABASE_URL: demo.url }, stdin, transcript });
 
 
-const query = async <T = any>(text: string, values: unknown[] = []): Promise<T[]> => (await sql.query(text, values)).rows as T[];
+const query = async <T = any>(text: string, values: unknown[] = []): Promise<T[]> => (await demo.sql.query(text, values)).rows as T[];
 
 /** The codes an app shows around now (one step either side), as the server accepts them. */
 const codesAround = (secret: string, at = new Date()): string[] => [-30_000, 0, 30_000].map((d) => generateTotp(decodeBase32(secret), new Date(at.getTime() + d), APP));
@@ -47,24 +41,6 @@ let seededTotpId: string;
 let enrolledTotpId: string;
 let hotpId: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  sql = new pg.Client({ connectionString: database.url });
-  await sql.connect();
-  scratch = await mkdtemp(join(tmpdir(), 'guichet-factor-cli-'));
-  // The demo data, through the CLI: demo (with its TOTP), claire.martin, suspendu.
-  const file = join(scratch, 'demo.json');
-  await writeFile(file, JSON.stringify(demoFixture('http://localhost:3000')));
-  expect(jsonOf(await guichet(['seed', file, '--json']))).toMatchObject({ accounts: 3 });
-  // These tests start claire.martin with no strong factor: the demo seeds her an app for the PSD2 demo.
-  await sql.query(`delete from credentials where kind = 'totp' and account_id = (select id from accounts where username = 'claire.martin')`);
-});
-
-afterAll(async () => {
-  await sql?.end();
-  await database?.drop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
 
 describe('guichet factor and totp-code', () => {
   test('the demo account has a documented TOTP secret, and totp-code computes its codes', async () => {

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { GuichetError } from '../../errors/codes.js';
 import { identifierKey, identifierLabel } from '../../flows/identifier.js';
-import { enrolledCodeFactors, outstandingCapRequest, verifySecondFactor } from '../../flows/second-factor.js';
+import { codeFactorsAmong, outstandingCapRequest, verifySecondFactor } from '../../flows/second-factor.js';
 import type { InteractionKit } from './interaction-kit.js';
 
 /**
@@ -32,8 +32,10 @@ export function codeRoutes(router: Router, kit: InteractionKit): void {
     const flow = { ...loaded, capRequest: undefined };
     if (loaded.capRequest) await save(flow);
     const account = flow.accountId ? await repos.accounts.findById(flow.accountId) : null;
-    if (account && flow.firstFactorPassed && !flow.alone && (await enrolledCodeFactors(deps.secondFactor, account.id, false, otpAllowed, allowed)).length === 0) {
-      const excluded = (await enrolledCodeFactors(deps.secondFactor, account.id, false, otpAllowed)).length > 0;
+    // One read of the account's factors serves the checks below and the verification.
+    const credentials = account ? await deps.secondFactor.factors.listForAccount<Record<string, unknown>>(account.id) : [];
+    if (account && flow.firstFactorPassed && !flow.alone && codeFactorsAmong(deps.secondFactor, credentials, false, otpAllowed, allowed).length === 0) {
+      const excluded = codeFactorsAmong(deps.secondFactor, credentials, false, otpAllowed).length > 0;
       await finishUnmet(ctx, flow, account.id, excluded ? 'method_not_allowed' : undefined);
       return;
     }
@@ -48,6 +50,7 @@ export function codeRoutes(router: Router, kit: InteractionKit): void {
       cap,
       otpAllowed,
       allowed,
+      credentials,
     });
     if (result.kind === 'verified' && account) {
       const completed = [...flow.completed, { authenticator: result.factor.id, factors: result.factor.factors }];
