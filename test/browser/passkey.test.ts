@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seedBasics, startGuichet, type RunningGuichet } from '../helpers/guichet.js';
-import { authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
+import { RP_ORIGIN, authorizationUrl, expectNoAxeViolations, redeemCode, useChromium, waitForCallback, expectStep, submitForm } from '../helpers/browser.js';
 import { decodeBase32, generateTotp } from '../../src/authenticators/oath/oath-codes.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -59,6 +59,10 @@ async function tokensAfter(page: Page, auth: ReturnType<typeof authorizationUrl>
   const callback = waitForCallback(page, 15_000);
   await act();
   const query = await callback;
+  // Let the callback's navigation end (it fails: routes do not apply to a redirect's target) before
+  // the test navigates again; otherwise its error page may interrupt the next navigation.
+  await page.waitForURL((url) => url.href.startsWith(RP_ORIGIN), { timeout: 10_000 }).catch(() => undefined);
+  await page.waitForLoadState('load').catch(() => undefined);
   const code = query.get('code');
   if (!code) throw new Error(`no code: ${query.toString()}`);
   const { status, body } = await redeemCode(g.url, code, auth.verifier);
